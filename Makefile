@@ -1,0 +1,104 @@
+# keymail - an OpenPGP keyserver robot by mail.
+#
+#   make            build build/keymail
+#   make check      install missing packages, build, run every test
+#   make demo       run the robot on sample mails against a private PostgreSQL
+#   make asan       the whole test suite under AddressSanitizer + UBSan
+#   make install    PREFIX=/usr/local
+#
+# Layers (includes only go downward): util <- pgp <- store, mail <- cmd <- keymail.c
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SHAREDIR  ?= $(PREFIX)/share/keymail
+MANDIR    ?= $(PREFIX)/share/man
+B         ?= build
+
+CC        ?= cc
+PKGS       = libpq libgcrypt libetpan libpcre2-8
+CFLAGS    ?= -O2 -g
+WARN       = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+             -Wpointer-arith -Wcast-qual -Wsign-compare
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS  += -Isrc -I$(B)/gen -D_GNU_SOURCE -DKM_HELP_DIR='"$(SHAREDIR)/help"' $(PKG_CFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS)
+LDLIBS    += $(PKG_LIBS)
+
+UTIL_SRCS  = $(sort $(wildcard src/util/*.c))
+PGP_SRCS   = $(sort $(wildcard src/pgp/*.c))
+MAIL_SRCS  = $(sort $(wildcard src/mail/*.c))
+STORE_SRCS = $(sort $(wildcard src/store/*.c)) $(B)/gen/store_schema.c
+CMD_SRCS   = $(sort $(wildcard src/cmd/*.c))
+LIB_SRCS   = $(UTIL_SRCS) $(PGP_SRCS) $(MAIL_SRCS) $(STORE_SRCS) $(CMD_SRCS)
+LIB_OBJS   = $(patsubst %.c,$(B)/obj/%.o,$(patsubst $(B)/%,%,$(LIB_SRCS)))
+
+UNIT_SRCS  = $(sort $(wildcard tests/unit/*_test.c))
+UNIT_BINS  = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS  = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY = $(patsubst tests/fuzz/%.c,$(B)/tests/replay_%,$(FUZZ_SRCS))
+
+SQL_FILES  = $(sort $(wildcard sql/[0-9]*.sql))
+
+.PHONY: all check unit e2e demo asan install clean deps bench fuzz
+
+all: $(B)/keymail
+
+$(B)/keymail: $(B)/obj/src/keymail.o $(B)/libkeymail.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libkeymail.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/obj/%.o: %.c $(wildcard src/*/*.h) | $(B)/gen/store_schema.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/obj/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The schema is compiled into the binary so `keymail initdb` needs no files.
+$(B)/gen/store_schema.c: $(SQL_FILES) scripts/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+$(B)/tests/%_test: tests/unit/%_test.c tests/unit/check.h $(B)/libkeymail.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libkeymail.a $(LDLIBS)
+
+# Fuzz targets also build as plain programs that replay the saved corpus.
+$(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(B)/libkeymail.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(B)/libkeymail.a $(LDLIBS)
+
+deps:
+	sh scripts/deps.sh
+
+check: deps
+	$(MAKE) all-tests
+	sh tests/run $(B)
+
+all-tests: $(B)/keymail $(UNIT_BINS) $(FUZZ_REPLAY)
+
+unit: $(UNIT_BINS)
+
+demo: deps
+	$(MAKE) $(B)/keymail
+	sh scripts/demo.sh $(B)
+
+asan:
+	$(MAKE) B=build/asan CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    LDFLAGS="-fsanitize=address,undefined" check
+
+install: $(B)/keymail
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/help $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(B)/keymail $(DESTDIR)$(BINDIR)/keymail
+	install -m 644 help/* $(DESTDIR)$(SHAREDIR)/help/
+	install -m 644 man/keymail.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/keymail.8 $(DESTDIR)$(MANDIR)/man8/
+
+clean:
+	rm -rf build

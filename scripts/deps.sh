@@ -1,0 +1,18 @@
+#!/bin/sh
+# scripts/deps.sh - install the Debian 12 packages keymail needs to build,
+# test and run, if any are missing. Needs root (or sudo) only when
+# something is missing.
+set -eu
+pkgs="build-essential pkg-config clang libpq-dev libgcrypt20-dev libetpan-dev
+libpcre2-dev postgresql postgresql-client msmtp gnupg python3 python3-aiosmtpd"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps.sh: installing:$missing" >&2
+if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >&2

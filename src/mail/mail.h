@@ -1,0 +1,167 @@
+/*
+ * mail/mail.h - reading a request mail, parsing its Subject command,
+ * building the reply and handing it to the mailer.
+ *
+ * Files: message.c (the only libetpan user), command.c (pure Subject
+ * grammar), reply.c (RFC 5322/MIME composition), send.c (fork+execve of
+ * the configured mailer, no shell).
+ *
+ * Untrusted input: the raw message and everything derived from it. Every
+ * string this layer returns in struct mail_msg is already sanitized: no
+ * CR, LF or NUL; addresses are bare addr-specs checked for length and
+ * allowed characters, so they can go into headers and argv safely.
+ *
+ * Memory: struct mail_msg owns all its strings and parts;
+ * mail_msg_free() releases them. mail_command owns arg.
+ */
+#ifndef KM_MAIL_MAIL_H
+#define KM_MAIL_MAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+enum mail_status {
+	MAIL_OK = 0,
+	MAIL_ERR_SIZE,		/* message larger than max_message_size */
+	MAIL_ERR_HEADERS,	/* too many / too long header lines */
+	MAIL_ERR_MIME,		/* MIME depth, part count or decoded size limit */
+	MAIL_ERR_PARSE,		/* not a message we can read (no header/body split) */
+};
+
+const char *mail_strerror(enum mail_status st);
+
+struct mail_limits {
+	size_t max_message_size;
+	size_t max_header_line;
+	size_t max_header_size;
+	size_t max_headers;
+	size_t max_subject;
+	size_t max_mime_depth;
+	size_t max_mime_parts;
+	size_t max_decoded_size;
+};
+
+/* A decoded body part that may carry keys: text/ *, application/pgp-keys,
+ * or the whole body of a non-MIME message. Transfer encoding undone. */
+struct mail_part {
+	char *content_type;	/* lower-case "type/subtype" */
+	uint8_t *data;		/* NUL-terminated for convenience, len excludes it */
+	size_t len;
+};
+
+struct mail_msg {
+	char *from;		/* addr-spec of the last From:, NULL if none/unusable */
+	char *reply_to;		/* addr-spec of Reply-To:, NULL if none */
+	char *sender;		/* addr-spec of Sender:, NULL if none */
+	bool has_return_path;
+	bool null_return_path;	/* Return-Path: <> */
+	char *subject;		/* decoded (RFC 2047) UTF-8, blanks squeezed and
+				 * trimmed, controls removed; NULL if none */
+	bool subject_too_long;	/* decoded Subject exceeded max_subject (subject cut) */
+	char *message_id;	/* "<...>" as received if well-formed, else NULL */
+	bool auto_submitted;	/* Auto-Submitted present and not "no" */
+	bool precedence_bulk;	/* Precedence: bulk, junk or list */
+	bool list_headers;	/* List-Id: or List-Unsubscribe: present */
+	bool is_report;		/* Content-Type multipart/report (a DSN) */
+	char **x_loop;		/* X-Loop values (trimmed) */
+	size_t nx_loop;
+	char **ksent;		/* X-KeyServer-Sent values, addr-spec, lower case */
+	size_t nksent;
+	struct mail_part *parts;
+	size_t nparts;
+};
+
+/*
+ * Parse a raw message (optionally starting with an mbox "From " line, LF
+ * or CRLF line ends). Limits are checked before work: the size first, then
+ * header count/length while reading headers, then MIME depth/parts/decoded
+ * size. On error, out may still carry the headers read so far (enough to
+ * reply with a polite refusal); err gets a sentence naming the limit.
+ */
+enum mail_status mail_parse(const char *raw, size_t len,
+    const struct mail_limits *lim, struct mail_msg *out, char *err,
+    size_t errlen);
+void mail_msg_free(struct mail_msg *m);
+
+/* True if the address looks like MAILER-DAEMON, postmaster, or a
+ * *-request / owner-* list address (mail-protocol.md 5). */
+bool mail_addr_is_daemon(const char *addr);
+
+/* ---- command.c -------------------------------------------------------- */
+
+enum mail_cmd {
+	MAIL_CMD_INVALID = 0,	/* unknown or empty Subject */
+	MAIL_CMD_HELP,
+	MAIL_CMD_ADD,
+	MAIL_CMD_INCREMENTAL,
+	MAIL_CMD_INDEX,
+	MAIL_CMD_VERBOSE_INDEX,
+	MAIL_CMD_GET,
+	MAIL_CMD_MGET,
+	MAIL_CMD_LAST,
+};
+
+struct mail_command {
+	enum mail_cmd cmd;
+	char *arg;		/* argument, trimmed; NULL if none */
+};
+
+/* Parse a (normalized) Subject per mail-protocol.md 1.2 "Rec": whole
+ * case-insensitive tokens, "VERBOSE INDEX" with any blank run between the
+ * words. subject may be NULL. Pure function; out->arg is malloc'd. */
+void mail_command_parse(const char *subject, struct mail_command *out);
+void mail_command_free(struct mail_command *c);
+const char *mail_cmd_name(enum mail_cmd c);
+
+/* ---- reply.c ---------------------------------------------------------- */
+
+struct mail_reply {
+	const char *from;		/* our address (addr-spec) */
+	const char *from_name;		/* display name, may be NULL */
+	const char *to;			/* addr-spec (already sanitized) */
+	const char *subject;		/* full subject text, UTF-8; encoded as needed */
+	const char *in_reply_to;	/* "<id>" or NULL */
+	const char *intro;		/* first text/plain part (UTF-8) */
+	const char *body;		/* second part, or NULL for none */
+	size_t body_len;
+	const char *body_type;		/* "text/plain" or "application/pgp-keys" */
+	const char *msgid_domain;	/* right side for our Message-ID */
+};
+
+/*
+ * Build a complete reply: From, To, Subject (RFC 2047 when not ASCII,
+ * folded), Date, Message-ID, In-Reply-To, References, Auto-Submitted:
+ * auto-replied, Precedence: list, X-Loop: <from>, MIME-Version,
+ * multipart/mixed with a random boundary; text parts charset=utf-8, 7bit
+ * when ASCII with short lines, quoted-printable otherwise. LF line ends.
+ * Any CR/LF/NUL in header inputs is replaced before use (defence in depth).
+ * Returns -1 if out's cap is exceeded.
+ */
+int mail_reply_build(const struct mail_reply *r, struct buf *out);
+
+/* Encode a header value as RFC 2047 encoded-words if it is not plain
+ * printable ASCII; CR/LF/controls dropped. Appends to out. */
+int mail_header_encode(const char *value, struct buf *out);
+
+/* ---- send.c ----------------------------------------------------------- */
+
+enum mail_send_status {
+	MAIL_SEND_OK = 0,
+	MAIL_SEND_TEMPFAIL,	/* mailer unreachable/temporary: retry later */
+	MAIL_SEND_PERMFAIL,	/* mailer refused for good (bad recipient) */
+};
+
+/*
+ * Run cmdline (split on blanks into argv; argv[0] searched in PATH; no
+ * shell) with a minimal environment (PATH, HOME), feed msg on stdin, wait
+ * at most timeout seconds (then kill: TEMPFAIL). Exit 0 = OK; 65/67 =
+ * PERMFAIL; any other status or signal = TEMPFAIL. err gets the reason and
+ * the first line of the mailer's stderr.
+ */
+enum mail_send_status mail_send(const char *cmdline, const uint8_t *msg,
+    size_t len, unsigned timeout, char *err, size_t errlen);
+
+#endif

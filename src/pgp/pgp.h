@@ -1,0 +1,295 @@
+/*
+ * pgp/pgp.h - the OpenPGP layer: status codes, limits, and the model of a
+ * transferable public key (RFC 4880 11.1, RFC 9580 10.1).
+ *
+ * Layering: pgp/ uses only util/ and (in verify.c alone) libgcrypt. It does
+ * no I/O, no logging and no database work, so it can be fuzzed on its own.
+ *
+ * Untrusted input: everything handed to pgp_armor_* and pgp_keys_read comes
+ * from mail. All lengths are checked through util/rd before use.
+ *
+ * Memory: a struct pgp_key owns every byte it points to (packet bodies are
+ * copied out of the input). pgp_key_free() releases it all.
+ */
+#ifndef KM_PGP_PGP_H
+#define KM_PGP_PGP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "util/buf.h"
+
+enum pgp_status {
+	PGP_OK = 0,
+	PGP_ERR_ARMOR,		/* no armor block / undecodable armor */
+	PGP_ERR_TRUNCATED,	/* packet runs past the end of data */
+	PGP_ERR_MALFORMED,	/* packet framing or field invalid */
+	PGP_ERR_LIMIT,		/* a named limit was exceeded */
+	PGP_ERR_SECRET,		/* secret key material (refused) */
+	PGP_ERR_VERSION,	/* unsupported key version (v2/v3/v5 ...) */
+	PGP_ERR_NO_PRIMARY,	/* data does not start with a primary key */
+	PGP_ERR_NO_SELFSIG,	/* no valid self-signature binds any user ID */
+	PGP_ERR_UNSUPPORTED,	/* algorithm we cannot verify */
+	PGP_ERR_BAD_SIG,	/* signature did not verify */
+	PGP_ERR_FORBIDDEN,	/* packet not allowed in a key (compressed, encrypted, ...) */
+};
+
+const char *pgp_strerror(enum pgp_status st);
+
+/* Policy limits for parsing one key; filled from struct conf. */
+struct pgp_limits {
+	size_t max_key_size;		/* binary bytes of one transferable key */
+	size_t max_packets_per_key;
+	size_t max_uid_length;
+};
+
+/* OpenPGP packet tags used here. */
+enum {
+	PGP_TAG_SIG = 2, PGP_TAG_SECKEY = 5, PGP_TAG_PUBKEY = 6,
+	PGP_TAG_SECSUBKEY = 7, PGP_TAG_COMPRESSED = 8, PGP_TAG_MARKER = 10,
+	PGP_TAG_LITERAL = 11, PGP_TAG_TRUST = 12, PGP_TAG_UID = 13,
+	PGP_TAG_PUBSUBKEY = 14, PGP_TAG_UAT = 17, PGP_TAG_PADDING = 21,
+};
+
+/* Public-key algorithm IDs (RFC 9580 9.1). */
+enum {
+	PGP_PK_RSA = 1, PGP_PK_RSA_E = 2, PGP_PK_RSA_S = 3,
+	PGP_PK_ELGAMAL_E = 16, PGP_PK_DSA = 17, PGP_PK_ECDH = 18,
+	PGP_PK_ECDSA = 19, PGP_PK_ELGAMAL = 20, PGP_PK_EDDSA_LEGACY = 22,
+	PGP_PK_X25519 = 25, PGP_PK_X448 = 26, PGP_PK_ED25519 = 27,
+	PGP_PK_ED448 = 28,
+};
+
+/* Signature types (RFC 9580 5.2.1). */
+enum {
+	PGP_SIG_BINARY = 0x00, PGP_SIG_TEXT = 0x01,
+	PGP_SIG_CERT_GENERIC = 0x10, PGP_SIG_CERT_PERSONA = 0x11,
+	PGP_SIG_CERT_CASUAL = 0x12, PGP_SIG_CERT_POSITIVE = 0x13,
+	PGP_SIG_SUBKEY_BINDING = 0x18, PGP_SIG_PRIMARY_BINDING = 0x19,
+	PGP_SIG_DIRECT = 0x1f, PGP_SIG_KEY_REVOKE = 0x20,
+	PGP_SIG_SUBKEY_REVOKE = 0x28, PGP_SIG_CERT_REVOKE = 0x30,
+};
+
+/* Verification state of one signature. */
+enum pgp_sig_state {
+	PGP_SIG_UNCHECKED = 0,	/* not (yet) examined; third-party sigs stay so */
+	PGP_SIG_GOOD,		/* cryptographically verified */
+	PGP_SIG_BAD,		/* verification failed */
+	PGP_SIG_UNSUPPORTED,	/* algorithm/hash we cannot check */
+};
+
+/* A raw packet: tag and body. The body is owned by the enclosing key. */
+struct pgp_packet {
+	uint8_t tag;
+	uint8_t *body;
+	size_t len;
+};
+
+/* Parsed public key (primary or subkey) packet fields. */
+struct pgp_pubkey {
+	uint8_t version;	/* 3, 4 or 6 */
+	uint8_t algo;		/* PGP_PK_* */
+	uint32_t created;	/* seconds since epoch */
+	unsigned bits;		/* modulus/prime bits, or curve size (255 for 25519) */
+	const char *curve;	/* static curve name ("nistp256", "ed25519", ...) or NULL */
+	uint8_t fpr[32];	/* v4: 20 bytes SHA-1; v6: 32 bytes SHA-256; v3: 16 MD5 */
+	size_t fprlen;
+	uint8_t keyid[8];	/* v4: last 8 of fpr; v6: first 8; v3: low 64 bits of n */
+	size_t material_off;	/* offset of public key material in packet body */
+};
+
+/* Parsed signature packet fields (views into sig->pkt.body). */
+struct pgp_sig {
+	struct pgp_packet pkt;
+	uint8_t version;	/* 3, 4 or 6 */
+	uint8_t type;		/* PGP_SIG_* */
+	uint8_t pkalgo;
+	uint8_t hashalgo;
+	uint32_t created;	/* signature creation time (0 if absent) */
+	uint32_t sig_expires;	/* signature expiration, seconds after created (0 none) */
+	uint32_t key_expires;	/* key expiration, seconds after key creation (0 none) */
+	bool has_issuer;
+	uint8_t issuer[8];	/* issuer key ID (subpacket 16 or from issuer fpr) */
+	size_t issuer_fpr_len;	/* 0, 20 or 32 */
+	uint8_t issuer_fpr[32];
+	bool primary_uid;	/* primary-user-ID subpacket set */
+	bool has_revoker;	/* carries a revocation-key (designated revoker) subpacket */
+	bool has_unknown_critical; /* a critical subpacket we do not understand */
+	uint8_t key_flags;	/* first octet of key-flags subpacket (0 if absent) */
+	/* Offsets into pkt.body used for hashing and verification. */
+	size_t hashed_off, hashed_len;	/* the hashed subpacket area (v4/v6) */
+	size_t unhashed_off, unhashed_len;
+	uint8_t left16[2];		/* left 16 bits of the signed hash */
+	size_t salt_off, salt_len;	/* v6 salt */
+	size_t mpi_off;			/* start of algorithm-specific signature data */
+	/* Embedded primary-key binding signature (0x19 inside a subkey binding). */
+	size_t embedded_off, embedded_len;	/* 0 len if none; view into pkt.body */
+	enum pgp_sig_state state;
+};
+
+/* A user ID or user attribute with its certifications, or a subkey with
+ * its bindings and revocations. */
+struct pgp_component {
+	struct pgp_packet pkt;		/* tag 13, 17 or 14 */
+	struct pgp_pubkey sub;		/* valid for subkeys (tag 14) only */
+	struct pgp_sig *sigs;
+	size_t nsigs;
+	bool valid;			/* has a GOOD binding self-signature */
+	bool revoked;			/* a GOOD self-revocation is present */
+};
+
+struct pgp_key {
+	struct pgp_packet pkt;		/* primary key packet (tag 6) */
+	struct pgp_pubkey pub;
+	struct pgp_sig *sigs;		/* direct-key sigs and key revocations */
+	size_t nsigs;
+	struct pgp_component *uids;	/* user IDs (13) and attributes (17), in order */
+	size_t nuids;
+	struct pgp_component *subkeys;
+	size_t nsubkeys;
+	/* Summary, set by pgp_key_check(): */
+	bool revoked;			/* GOOD key revocation present */
+	uint32_t expires;		/* absolute expiry time, 0 if none */
+	long primary_uid;		/* index into uids of the primary user ID, -1 none */
+};
+
+/* Counts of what a merge added (for the ADD report and "anything new?"). */
+struct pgp_merge_counts {
+	unsigned new_keys;
+	unsigned new_uids;		/* user IDs and user attributes */
+	unsigned new_subkeys;
+	unsigned new_sigs;		/* certifications and bindings */
+	unsigned new_revocations;	/* key, subkey or UID revocations */
+};
+
+/* ---- armor.c ---------------------------------------------------------- */
+
+/* Kind of armor block found. */
+enum pgp_armor_kind {
+	PGP_ARMOR_PUBLIC_KEY,	/* BEGIN PGP PUBLIC KEY BLOCK */
+	PGP_ARMOR_PRIVATE_KEY,	/* BEGIN PGP PRIVATE KEY BLOCK / SECRET KEY BLOCK */
+	PGP_ARMOR_OTHER,	/* MESSAGE, SIGNATURE, ARMORED FILE, ... */
+};
+
+/*
+ * Called once per armor block found in text. data/len is the decoded
+ * binary (valid only during the call). crc_ok is false when the CRC line is
+ * missing or wrong (we accept both, see mail-protocol.md 3.1, but report
+ * it). st is PGP_OK or PGP_ERR_ARMOR when the base64 could not be decoded
+ * (data is then NULL). Return non-zero to stop scanning.
+ */
+typedef int (*pgp_armor_cb)(void *ctx, enum pgp_armor_kind kind,
+    const uint8_t *data, size_t len, bool crc_ok, enum pgp_status st);
+
+/* Scan untrusted text for every armor block; returns the number found.
+ * max_out bounds each decoded block (larger ones get PGP_ERR_LIMIT). */
+size_t pgp_armor_scan(const char *text, size_t len, size_t max_out,
+    pgp_armor_cb cb, void *ctx);
+
+/* Write a PUBLIC KEY BLOCK: BEGIN line, empty line, 64-column base64, CRC
+ * line, END line, LF line ends. Returns -1 if out's cap is exceeded. */
+int pgp_armor_encode(const uint8_t *data, size_t len, struct buf *out);
+
+uint32_t pgp_crc24(const uint8_t *data, size_t len);
+
+/* ---- packet.c / key.c ------------------------------------------------- */
+
+/*
+ * Called once per transferable key found in binary data. On PGP_OK, key is
+ * a parsed (not yet checked) key and the callee takes ownership. On error,
+ * key is NULL, fpr/fprlen identify the key if its primary packet could be
+ * parsed (fprlen 0 otherwise) and detail says what was wrong in words.
+ * Return non-zero to stop.
+ */
+typedef int (*pgp_key_cb)(void *ctx, struct pgp_key *key, enum pgp_status st,
+    const uint8_t *fpr, size_t fprlen, const char *detail);
+
+/*
+ * Split untrusted binary data into transferable public keys. Trust and
+ * marker packets are dropped. A secret key (tag 5/7) is reported as
+ * PGP_ERR_SECRET and none of its packets are kept. One bad key does not
+ * stop the rest: the parser resynchronises at the next primary key packet.
+ * Returns PGP_OK, or an error for the stream as a whole (e.g. truncated
+ * framing at top level, reported after the keys before it).
+ */
+enum pgp_status pgp_keys_read(const uint8_t *data, size_t len,
+    const struct pgp_limits *lim, pgp_key_cb cb, void *ctx);
+
+/* Parse exactly one key (convenience for stored blobs, which we wrote).
+ * Returns NULL on any error. */
+struct pgp_key *pgp_key_parse_one(const uint8_t *data, size_t len,
+    const struct pgp_limits *lim, enum pgp_status *st);
+
+void pgp_key_free(struct pgp_key *key);
+
+/*
+ * Serialize a key in canonical form: primary, its sigs, each user ID and
+ * attribute with its sigs, each subkey with its sigs; packets with tag < 16
+ * in old-format headers, others in new format. Canonical order (so that
+ * merging is order-independent, byte for byte): within each component,
+ * signatures newest first (ties broken by bytes); user IDs with the primary
+ * first, then by bytes; subkeys by creation time then bytes.
+ */
+int pgp_key_write(const struct pgp_key *key, struct buf *out);
+
+/* Sort the key's components into the canonical order described above. */
+void pgp_key_canonicalize(struct pgp_key *key);
+
+/*
+ * Append-only union of src into dst (same primary key packet required;
+ * returns -1 otherwise). Packets are the same when tag and body bytes are
+ * equal. Counts what was added to dst. src is not modified.
+ */
+int pgp_key_merge(struct pgp_key *dst, const struct pgp_key *src,
+    struct pgp_merge_counts *counts);
+
+/* Hex fingerprint (upper case, no spaces) into out (>= 65 bytes). */
+void pgp_hex(const uint8_t *p, size_t n, char *out);
+
+/* Printable user ID: bytes copied, control characters replaced by '?',
+ * invalid UTF-8 replaced by '?'. Caller frees. */
+char *pgp_uid_printable(const uint8_t *p, size_t n);
+
+/* Algorithm letter for INDEX (SKS/onak table, mail-protocol.md 2.4). */
+char pgp_algo_letter(uint8_t algo);
+
+/* ---- crypto_gcrypt.c (the only libgcrypt user) ------------------------ */
+
+/* Initialise libgcrypt once per process; returns -1 on version mismatch.
+ * Safe to call more than once. */
+int pgp_crypto_init(void);
+
+/* OpenPGP hash algorithm IDs (RFC 9580 9.5). */
+enum {
+	PGP_HASH_MD5 = 1, PGP_HASH_SHA1 = 2, PGP_HASH_RIPEMD160 = 3,
+	PGP_HASH_SHA256 = 8, PGP_HASH_SHA384 = 9, PGP_HASH_SHA512 = 10,
+	PGP_HASH_SHA224 = 11, PGP_HASH_SHA3_256 = 12, PGP_HASH_SHA3_512 = 14,
+};
+
+/* Incremental hashing by OpenPGP hash ID. pgp_hash_open returns NULL for
+ * an algorithm we do not know. pgp_hash_final writes the digest (at most
+ * 64 bytes) to out, returns its length and frees h. */
+struct pgp_hash;
+struct pgp_hash *pgp_hash_open(int algo);
+void pgp_hash_write(struct pgp_hash *h, const void *p, size_t n);
+size_t pgp_hash_final(struct pgp_hash *h, uint8_t out[64]);
+/* One-shot convenience. Returns digest length, 0 if algo unknown. */
+size_t pgp_hash_buf(int algo, const void *p, size_t n, uint8_t out[64]);
+
+/*
+ * Check a parsed key: verify every self-signature (user-ID and attribute
+ * certifications, direct-key sigs, key/subkey/UID revocations, subkey
+ * bindings with back-signatures for signing subkeys), set each sig's state,
+ * and clean the key: drop BAD self-signatures and components without a
+ * valid binding. Third-party certifications are kept UNCHECKED. Sets
+ * key->revoked, key->expires, key->primary_uid and each component's flags.
+ * Returns PGP_OK if the key has a valid self-signed user ID (or, for keys
+ * without user IDs, a valid direct-key signature), otherwise the reason
+ * (PGP_ERR_NO_SELFSIG, ...). detail gets a human sentence (may be NULL).
+ */
+enum pgp_status pgp_key_check(struct pgp_key *key, time_t now,
+    char *detail, size_t detaillen);
+
+#endif

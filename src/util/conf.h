@@ -1,0 +1,53 @@
+/*
+ * util/conf.h - the keymail.conf(5) reader.
+ *
+ * Format: "key = value" lines, '#' starts a comment line, blank lines are
+ * ignored; values run to the end of the line with surrounding blanks
+ * trimmed. Unknown keys and malformed numbers are configuration errors
+ * (conf_load returns -1 and fills err). Repeatable keys (peer) accumulate.
+ * The file is trusted (written by the operator).
+ * Memory: strings in struct conf are owned by it; conf_free() releases.
+ */
+#ifndef KM_UTIL_CONF_H
+#define KM_UTIL_CONF_H
+
+#include <stddef.h>
+
+struct conf {
+	char *database;		/* libpq connection string */
+	char *address;		/* robot's address (From:, X-Loop) */
+	char *sendmail;		/* mailer command line, split on blanks, no shell */
+	char *help_dir;		/* directory of help texts (help/<lang>.txt) */
+	char *maintainer;	/* operator contact shown in replies; default: address */
+	char *server_name;	/* shown in the reply intro; default: address */
+	char **peers;		/* "peer = ADDRESS [profile]" lines (sync, later) */
+	size_t npeers;
+	int index_long_keyids;	/* INDEX prints 16-hex key IDs */
+
+	size_t max_message_size;
+	size_t max_header_line;
+	size_t max_header_size;
+	size_t max_headers;
+	size_t max_subject;
+	size_t max_mime_depth;
+	size_t max_mime_parts;
+	size_t max_decoded_size;
+	size_t max_keys_per_add;
+	size_t max_key_size;
+	size_t max_packets_per_key;
+	size_t max_uid_length;
+	size_t max_search;
+	size_t max_reply_keys;
+	size_t max_reply_size;
+	size_t max_last_days;
+	size_t max_last_reply_keys;
+	size_t sendmail_timeout;
+};
+
+/* Fill with compiled-in defaults (limits.h). */
+void conf_defaults(struct conf *c);
+/* Read path over the defaults. 0 ok; -1 error with a message in err. */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+void conf_free(struct conf *c);
+
+#endif

@@ -1,0 +1,103 @@
+# tests/lib.sh - shared helpers for end-to-end tests (sourced by tests/e2e/*.sh).
+#
+# Expects tests/run's environment (KM_BUILD, KM_TOP, KM_TMP, KM_TEST_PG).
+# Each test gets its own work directory $T, its own database (km_newdb),
+# and may start a local SMTP receiver (km_smtp_start) that the real msmtp
+# delivers to. Results: ok/notok/check; km_done prints "N passed, N failed".
+
+set -u
+: "${KM_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${KM_BUILD:=$KM_TOP/build}"
+: "${KM_TMP:=$(mktemp -d /tmp/keymail-test.XXXXXX)}"
+KEYMAIL=$KM_BUILD/keymail
+SHARED_KEYS=$KM_TOP/../shared/testdata/keys
+T=$(mktemp -d "$KM_TMP/t.XXXXXX")
+chmod 755 "$T"
+_pass=0
+_fail=0
+
+ok()    { _pass=$((_pass + 1)); }
+notok() { _fail=$((_fail + 1)); echo "FAIL: $*"; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() { d=$1; shift; if "$@"; then ok; else notok "$d"; fi; }
+# check_eq DESCRIPTION GOT WANT
+check_eq() { if [ "$2" = "$3" ]; then ok; else notok "$1: got '$2', want '$3'"; fi; }
+km_done() {
+	[ -n "${_smtp_pid:-}" ] && kill "$_smtp_pid" 2>/dev/null
+	echo "$_pass passed, $_fail failed"
+	[ "$_fail" -eq 0 ]
+}
+
+# km_newdb NAME: a fresh database in the run's server; writes $T/keymail.conf
+# (sendmail = a capture script unless km_smtp_start was called) and runs initdb.
+km_newdb() {
+	db=km_$1_$$
+	[ -n "$KM_TEST_PG" ] || { notok "no PostgreSQL server for this run"; km_done; exit 1; }
+	psql "$KM_TEST_PG dbname=postgres" -qAtc "create database $db" >/dev/null || { notok "createdb $db"; km_done; exit 1; }
+	KM_DB="$KM_TEST_PG dbname=$db"
+	mkdir -p "$T/outbox"
+	cat >"$T/capture.sh" <<EOC
+#!/bin/sh
+# test mailer: store each message as a file, like a sendmail -t would accept it
+n=\$(ls "$T/outbox" | wc -l)
+cat > "$T/outbox/\$(printf %04d \$((n + 1))).eml"
+EOC
+	chmod +x "$T/capture.sh"
+	km_writeconf "$T/capture.sh"
+	"$KEYMAIL" -c "$T/keymail.conf" initdb >/dev/null || { notok "keymail initdb"; km_done; exit 1; }
+}
+
+km_writeconf() {
+	cat >"$T/keymail.conf" <<EOC
+database = $KM_DB
+address = pgp-public-keys@keys.test.example
+sendmail = $1
+help_dir = $KM_TOP/help
+EOC
+	export KEYMAIL_CONF="$T/keymail.conf"
+}
+
+# km_smtp_start: a real SMTP receiver on 127.0.0.1 (python3-aiosmtpd,
+# storing into the mbox $T/mbox) and an msmtp configuration pointing at it;
+# switches the config's sendmail to the real msmtp.
+km_smtp_start() {
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$T/maildir" >"$T/smtpd.log" 2>&1 &
+	_smtp_pid=$!
+	i=0
+	while ! python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 50 ] && { notok "SMTP receiver did not start"; return 1; }
+		sleep 0.1
+	done
+	cat >"$T/msmtprc" <<EOC
+defaults
+auth off
+tls off
+logfile $T/msmtp.log
+account default
+host 127.0.0.1
+port $port
+from pgp-public-keys@keys.test.example
+EOC
+	chmod 600 "$T/msmtprc"
+	km_writeconf "$(command -v msmtp) -C $T/msmtprc -t"
+}
+
+# km_mail FILE: run the filter on a mail; sets $rc
+km_filter() { "$KEYMAIL" filter <"$1"; rc=$?; }
+
+# last_reply: path of the newest captured reply
+last_reply() { ls "$T"/outbox/*.eml 2>/dev/null | tail -n 1; }
+nreplies() { ls "$T"/outbox/*.eml 2>/dev/null | wc -l; }
+
+# A throwaway GnuPG home with generated keys (no agent state shared).
+km_gpg_init() {
+	export GNUPGHOME="$T/gnupg"
+	mkdir -p "$GNUPGHOME"; chmod 700 "$GNUPGHOME"
+	echo "allow-loopback-pinentry" > "$GNUPGHOME/gpg-agent.conf"
+}
+# km_gpg_genkey ALGO USERID (ALGO: rsa2048, ed25519, nistp256, dsa2048 ...)
+km_gpg_genkey() {
+	gpg --batch --pinentry-mode loopback --passphrase '' --quick-gen-key "$2" "$1" default never >/dev/null 2>&1
+}
+km_gpg_fpr() { gpg --with-colons --fingerprint "$1" 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}'; }
