@@ -2,7 +2,7 @@
  * pgp/pgp.h - the OpenPGP layer: status codes, limits, and the model of a
  * transferable public key (RFC 4880 11.1, RFC 9580 10.1).
  *
- * Layering: pgp/ uses only util/ and (in verify.c alone) libgcrypt. It does
+ * Layering: pgp/ uses only util/ and (in crypto_gcrypt.c alone) libgcrypt. It does
  * no I/O, no logging and no database work, so it can be fuzzed on its own.
  *
  * Untrusted input: everything handed to pgp_armor_* and pgp_keys_read comes
@@ -38,7 +38,9 @@ enum pgp_status {
 
 const char *pgp_strerror(enum pgp_status st);
 
-/* Policy limits for parsing one key; filled from struct conf. */
+/* Policy limits for parsing one key; filled from struct conf. A zero field
+ * means no limit; a NULL struct pgp_limits * means the util/limits.h
+ * defaults. */
 struct pgp_limits {
 	size_t max_key_size;		/* binary bytes of one transferable key */
 	size_t max_packets_per_key;
@@ -89,7 +91,7 @@ struct pgp_packet {
 
 /* Parsed public key (primary or subkey) packet fields. */
 struct pgp_pubkey {
-	uint8_t version;	/* 3, 4 or 6 */
+	uint8_t version;	/* 3, 4 or 6 (2: a PGP 2 packet, read as 3) */
 	uint8_t algo;		/* PGP_PK_* */
 	uint32_t created;	/* seconds since epoch */
 	unsigned bits;		/* modulus/prime bits, or curve size (255 for 25519) */
@@ -119,7 +121,9 @@ struct pgp_sig {
 	bool has_unknown_critical; /* a critical subpacket we do not understand */
 	uint8_t key_flags;	/* first octet of key-flags subpacket (0 if absent) */
 	/* Offsets into pkt.body used for hashing and verification. */
-	size_t hashed_off, hashed_len;	/* the hashed subpacket area (v4/v6) */
+	size_t hashed_off, hashed_len;	/* the hashed subpacket area (v4/v6);
+					 * v3: the 5 hashed octets (type and
+					 * creation time) */
 	size_t unhashed_off, unhashed_len;
 	uint8_t left16[2];		/* left 16 bits of the signed hash */
 	size_t salt_off, salt_len;	/* v6 salt */
@@ -127,6 +131,11 @@ struct pgp_sig {
 	/* Embedded primary-key binding signature (0x19 inside a subkey binding). */
 	size_t embedded_off, embedded_len;	/* 0 len if none; view into pkt.body */
 	enum pgp_sig_state state;
+	/* Set by pgp_key_check() (check.c) on a self-signature that is not
+	 * GOOD: why, as a static English phrase ("MD5 hash refused",
+	 * "created in the future", "signature does not verify", ...).
+	 * NULL for GOOD and third-party signatures. Never freed. */
+	const char *note;
 };
 
 /* A user ID or user attribute with its certifications, or a subkey with
@@ -140,6 +149,12 @@ struct pgp_component {
 	bool revoked;			/* a GOOD self-revocation is present */
 };
 
+/*
+ * Arrays (sigs, uids, subkeys) have power-of-two capacity and are grown by
+ * the pgp layer only (key.c pgp_grow). Code that removes elements moves
+ * the rest down and lowers the count, releasing the removed ones with
+ * pgp_sig_clear / pgp_component_clear; it must not realloc the arrays.
+ */
 struct pgp_key {
 	struct pgp_packet pkt;		/* primary key packet (tag 6) */
 	struct pgp_pubkey pub;
@@ -155,7 +170,9 @@ struct pgp_key {
 	long primary_uid;		/* index into uids of the primary user ID, -1 none */
 };
 
-/* Counts of what a merge added (for the ADD report and "anything new?"). */
+/* Counts of what a merge added (for the ADD report and "anything new?").
+ * pgp_key_merge and pgp_key_count add to the counters (the caller zeroes
+ * them), so one struct can sum up a whole ADD. */
 struct pgp_merge_counts {
 	unsigned new_keys;
 	unsigned new_uids;		/* user IDs and user attributes */
@@ -184,7 +201,8 @@ typedef int (*pgp_armor_cb)(void *ctx, enum pgp_armor_kind kind,
     const uint8_t *data, size_t len, bool crc_ok, enum pgp_status st);
 
 /* Scan untrusted text for every armor block; returns the number found.
- * max_out bounds each decoded block (larger ones get PGP_ERR_LIMIT). */
+ * max_out bounds each decoded block (larger ones get PGP_ERR_LIMIT; 0 means
+ * no bound). */
 size_t pgp_armor_scan(const char *text, size_t len, size_t max_out,
     pgp_armor_cb cb, void *ctx);
 
@@ -224,6 +242,11 @@ struct pgp_key *pgp_key_parse_one(const uint8_t *data, size_t len,
 
 void pgp_key_free(struct pgp_key *key);
 
+/* Free what one signature / component owns and zero it (for code that
+ * removes elements from a key, see the note above struct pgp_key). */
+void pgp_sig_clear(struct pgp_sig *sig);
+void pgp_component_clear(struct pgp_component *c);
+
 /*
  * Serialize a key in canonical form: primary, its sigs, each user ID and
  * attribute with its sigs, each subkey with its sigs; packets with tag < 16
@@ -244,6 +267,12 @@ void pgp_key_canonicalize(struct pgp_key *key);
  */
 int pgp_key_merge(struct pgp_key *dst, const struct pgp_key *src,
     struct pgp_merge_counts *counts);
+
+/* Count a whole key as new (new_keys 1, all its user IDs, subkeys, sigs
+ * and revocations): for a key that was not in the store. Canonicalize
+ * first so that duplicates are not counted. pgp_key_merge never touches
+ * new_keys. */
+void pgp_key_count(const struct pgp_key *key, struct pgp_merge_counts *counts);
 
 /* Hex fingerprint (upper case, no spaces) into out (>= 65 bytes). */
 void pgp_hex(const uint8_t *p, size_t n, char *out);
@@ -277,6 +306,28 @@ void pgp_hash_write(struct pgp_hash *h, const void *p, size_t n);
 size_t pgp_hash_final(struct pgp_hash *h, uint8_t out[64]);
 /* One-shot convenience. Returns digest length, 0 if algo unknown. */
 size_t pgp_hash_buf(int algo, const void *p, size_t n, uint8_t out[64]);
+/* A second handle that continues from h's state, so that a shared prefix
+ * (the primary key packet) is hashed once. NULL on failure. */
+struct pgp_hash *pgp_hash_copy(const struct pgp_hash *h);
+/* Release a handle without reading its digest. NULL is ignored. */
+void pgp_hash_free(struct pgp_hash *h);
+
+/*
+ * Public-key verification of one signature (check.c feeds it the digest).
+ * pub describes the signing key, whose packet body is keybody/keylen (key
+ * material at pub->material_off); sig->pkt.body from sig->mpi_off holds the
+ * algorithm-specific signature data; sig->pkalgo and sig->hashalgo are
+ * used. Both bodies are untrusted and fully bounds-checked here.
+ * Returns PGP_SIG_GOOD, PGP_SIG_BAD (does not verify, or malformed key or
+ * signature data), or PGP_SIG_UNSUPPORTED (algorithm, curve or hash this
+ * libgcrypt cannot check; encryption-only algorithms).
+ * Algorithms: RSA 1/2/3 (PKCS#1 v1.5), DSA 17, ECDSA 19 (NIST P-256/384/
+ * 521, brainpoolP256/384/512r1, secp256k1), EdDSA legacy 22 (Ed25519,
+ * Ed448), Ed25519 27, Ed448 28.
+ */
+enum pgp_sig_state pgp_crypto_verify(const struct pgp_pubkey *pub,
+    const uint8_t *keybody, size_t keylen, const struct pgp_sig *sig,
+    const uint8_t *digest, size_t dlen);
 
 /*
  * Check a parsed key: verify every self-signature (user-ID and attribute

@@ -25,14 +25,16 @@ void
 buf_free(struct buf *b)
 {
 	free(b->data);
-	buf_init(b, b->cap);
+	b->data = NULL;
+	b->len = b->alloc = 0;
 }
 
 void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
-	b->data[0] = '\0';
+	if (b->data)
+		b->data[0] = '\0';
 }
 
 /* Make room for n more bytes plus the NUL. */
@@ -47,7 +49,7 @@ buf_grow(struct buf *b, size_t n)
 		return -1;
 	need = b->len + n + 1;
 	if (need > b->alloc) {
-		size_t na = b->alloc;
+		size_t na = b->alloc ? b->alloc : 64;
 
 		while (na < need)
 			na = na > SIZE_MAX / 2 ? need : na * 2;
@@ -108,7 +110,8 @@ buf_detach(struct buf *b, size_t *lenp)
 
 	if (lenp)
 		*lenp = b->len;
-	buf_init(b, b->cap);
+	b->data = NULL;
+	b->len = b->alloc = 0;
 	return p;
 }
 

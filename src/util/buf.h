@@ -1,9 +1,10 @@
 /*
  * util/buf.h - growable, binary-safe byte buffer.
  *
- * Invariants: b->data is never NULL after buf_init(); there is always a
- * NUL byte at data[len] (not counted in len), so text can be used as a C
- * string. An optional cap (b->cap, 0 = none) bounds the length: an append
+ * Invariants: after buf_init() b->data is never NULL and there is always
+ * a NUL byte at data[len] (not counted in len), so text can be used as a C
+ * string. buf_free() and buf_detach() leave data NULL and len 0; appending
+ * to such a buffer allocates again. An optional cap (b->cap, 0 = none) bounds the length: an append
  * that would pass it fails with -1 and leaves the buffer unchanged, so a
  * caller reading untrusted data can refuse oversized input.
  * Memory: the buffer owns data; buf_detach() hands it to the caller.
@@ -22,7 +23,7 @@ struct buf {
 };
 
 void buf_init(struct buf *b, size_t cap);
-void buf_free(struct buf *b);		/* frees data, leaves an empty buffer */
+void buf_free(struct buf *b);		/* frees data; b->data becomes NULL */
 void buf_reset(struct buf *b);		/* len = 0, keeps memory */
 /* The following return 0, or -1 if the cap would be exceeded. */
 int buf_append(struct buf *b, const void *p, size_t n);

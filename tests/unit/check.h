@@ -24,8 +24,14 @@ static int check_passed, check_failed;
 	}								\
 } while (0)
 
-#define CHECK_STR(got, want) CHECK((got) != NULL && strcmp((got), (want)) == 0, \
-	"got \"%s\", want \"%s\"", (got) ? (got) : "(null)", (want))
+static inline const char *
+check_nn(const char *s)
+{
+	return s ? s : "(null)";
+}
+
+#define CHECK_STR(got, want) CHECK(strcmp(check_nn(got), (want)) == 0, \
+	"%s: got \"%s\", want \"%s\"", #got, check_nn(got), (want))
 #define CHECK_INT(got, want) CHECK((long long)(got) == (long long)(want), \
 	"%s: got %lld, want %lld", #got, (long long)(got), (long long)(want))
 
