@@ -1,0 +1,1155 @@
+/*
+ * store/store_pg.c - the key store (store.h) on PostgreSQL through libpq.
+ *
+ * DESCRIPTION
+ *	The only file that includes libpq-fe.h. Schema: sql/NNN-*.sql,
+ *	compiled in as store_migrations[] (schema.h). A key is one row of
+ *	"keys" holding its canonical binary form; "keyids" maps every primary
+ *	and subkey fingerprint / 64-bit / 32-bit ID to it; "key_words" is the
+ *	search index. Lookups first collect at most limit+1 distinct key ids
+ *	from those side tables (index scans only), then fetch the blobs of at
+ *	most limit keys by primary key, so a TOOMANY answer never transfers
+ *	key data and nothing scans "keys".
+ *
+ * DIAGNOSTICS
+ *	Every PGresult is checked and mapped (store_classify): lost or refused
+ *	connections, admin/crash shutdown, "cannot connect now", insufficient
+ *	resources, statement/lock timeouts, serialization failures and
+ *	deadlocks are STORE_TEMPFAIL (the MTA retries the mail); a missing
+ *	table or column is STORE_ERROR with a hint to run `keymail initdb`;
+ *	anything else is STORE_ERROR. The text is kept for store_errmsg().
+ *	Nothing here exits or logs: the caller decides.
+ *
+ * SECURITY
+ *	Key data comes from mail: it is untrusted, but the caller has parsed
+ *	and checked it (pgp_key_check) before store_merge_key sees it. Values
+ *	reach SQL only as parameters of PQexecParams (key blobs and IDs as
+ *	binary bytea); the only SQL text we build holds placeholders ($n) and
+ *	our own integers. The one exception is store_initdb, which runs the
+ *	embedded migration scripts (ours, multi-statement) with PQexec.
+ *
+ * MEMORY
+ *	struct store owns its connection and last error text. Lookup results
+ *	(struct store_keys) and store_uid_for_keyid's string belong to the
+ *	caller. Allocation failure exits (util/xalloc.h), so there are no NULL
+ *	checks on our own allocations.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "util/buf.h"
+#include "util/limits.h"
+#include "util/words.h"
+#include "util/xalloc.h"
+#include "pgp/pgp.h"
+#include "store/schema.h"
+#include "store/store.h"
+
+/* Type OIDs of the parameters we send (pg_type.h is server-side only). */
+#define OID_BOOL	16
+#define OID_BYTEA	17
+#define OID_INT8	20
+#define OID_INT4	23
+#define OID_TEXT	25
+
+#define STORE_CONNECT_TIMEOUT	"10"	/* seconds, if conninfo has none */
+#define STORE_MERGE_RETRIES	3	/* after a serialization failure/deadlock */
+#define STORE_MAX_SEARCH_WORDS	100	/* > KM_MAX_SEARCH / 3: never hit by a
+					 * bounded INDEX argument */
+#define STORE_MAX_LIMIT		1000000000u	/* limit+1 must fit an int8 */
+
+/* Advisory lock (two-int4 key space, apart from the int8 space used for
+ * fingerprints) that serializes concurrent `keymail initdb` runs. */
+#define STORE_INITDB_LOCK	"SELECT pg_advisory_xact_lock(28013, 1)"
+
+struct store {
+	PGconn *conn;		/* NULL after a failed store_open */
+	char *err;		/* last error text (owned), NULL: none */
+	bool retry;		/* last failure was a serialization failure or
+				 * deadlock: the transaction may be retried */
+};
+
+/* ---- parameters --------------------------------------------------------- */
+
+#define PARAMS_MAX	12
+
+/* Parameters of one statement. Text numbers live in num[]. */
+struct params {
+	int n;
+	const char *val[PARAMS_MAX];
+	int len[PARAMS_MAX];
+	int fmt[PARAMS_MAX];
+	Oid type[PARAMS_MAX];
+	char num[PARAMS_MAX][24];
+};
+
+static void
+p_init(struct params *p)
+{
+	p->n = 0;
+}
+
+static void
+p_add(struct params *p, Oid type, const void *val, size_t len, int fmt)
+{
+	if (p->n >= PARAMS_MAX)
+		abort();	/* our own bug: a statement with too many params */
+	p->type[p->n] = type;
+	p->val[p->n] = val;
+	p->len[p->n] = (int)len;
+	p->fmt[p->n] = fmt;
+	p->n++;
+}
+
+/* Binary bytea: the bytes as they are, no escaping anywhere. */
+static void
+p_bytea(struct params *p, const uint8_t *d, size_t n)
+{
+	p_add(p, OID_BYTEA, d, n, 1);
+}
+
+/* Binary int4 is 4 bytes in network order: exactly a 32-bit short key ID. */
+static void
+p_int4_be(struct params *p, const uint8_t d[4])
+{
+	p_add(p, OID_INT4, d, 4, 1);
+}
+
+static void
+p_int8(struct params *p, int64_t v)
+{
+	if (p->n >= PARAMS_MAX)
+		abort();
+	snprintf(p->num[p->n], sizeof(p->num[p->n]), "%" PRId64, v);
+	p_add(p, OID_INT8, p->num[p->n], 0, 0);
+}
+
+/* Text parameter; s NULL sends SQL NULL. */
+static void
+p_text(struct params *p, const char *s)
+{
+	p_add(p, OID_TEXT, s, 0, 0);
+}
+
+static void
+p_bool(struct params *p, bool b)
+{
+	p_add(p, OID_BOOL, b ? "t" : "f", 0, 0);
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+static void
+set_err(struct store *s, char *msg)
+{
+	free(s->err);
+	s->err = msg;
+}
+
+/* libpq messages end in a newline and may span lines; keep one line. */
+static char *
+one_line(const char *what, const char *msg)
+{
+	char *r = xasprintf("%s: %s", what, msg && *msg ? msg : "unknown error");
+	char *p;
+
+	for (p = r; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	while (p > r && p[-1] == ' ')
+		*--p = '\0';
+	return r;
+}
+
+/*
+ * Map a failed result (res may be NULL) to a status and remember the text.
+ * Transient means: nothing is wrong with the request or the data, so the
+ * MTA should retry the whole mail later.
+ */
+static enum store_status
+store_classify(struct store *s, const PGresult *res, const char *what)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+
+	s->retry = false;
+	if (msg == NULL || *msg == '\0')
+		msg = PQerrorMessage(s->conn);
+	/* Client-side failures (no SQLSTATE) with a dead connection, and a
+	 * NULL result (libpq out of memory, could not send): transient. */
+	if (PQstatus(s->conn) == CONNECTION_BAD || res == NULL) {
+		set_err(s, one_line(what, msg));
+		return STORE_TEMPFAIL;
+	}
+	if (state == NULL) {
+		set_err(s, one_line(what, msg));
+		return STORE_ERROR;
+	}
+	if (!strcmp(state, "40001") || !strcmp(state, "40P01")) {
+		/* serialization failure / deadlock detected */
+		s->retry = true;
+		set_err(s, one_line(what, msg));
+		return STORE_TEMPFAIL;
+	}
+	if (!strncmp(state, "08", 2) ||		/* connection exception */
+	    !strncmp(state, "53", 2) ||		/* insufficient resources (disk full, ...) */
+	    !strcmp(state, "57P01") ||		/* admin shutdown */
+	    !strcmp(state, "57P02") ||		/* crash shutdown */
+	    !strcmp(state, "57P03") ||		/* cannot connect now (starting up) */
+	    !strcmp(state, "57014") ||		/* query canceled (statement_timeout) */
+	    !strcmp(state, "55P03")) {		/* lock not available (lock_timeout) */
+		set_err(s, one_line(what, msg));
+		return STORE_TEMPFAIL;
+	}
+	if (!strcmp(state, "42P01") || !strcmp(state, "42703")) {
+		/* undefined table / column: schema missing or older than us */
+		char *m = one_line(what, msg);
+
+		set_err(s, xasprintf("%s (database schema missing or out of "
+		    "date: run `keymail initdb`)", m));
+		free(m);
+		return STORE_ERROR;
+	}
+	set_err(s, one_line(what, msg));
+	return STORE_ERROR;
+}
+
+/* Discard server notices ("relation already exists, skipping"): libpq
+ * would print them on stderr, which belongs to the mail filter. */
+static void
+quiet_notices(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* ---- statements --------------------------------------------------------- */
+
+/*
+ * Run one statement with n parameters (types/vals/lens/fmts as for
+ * PQexecParams). binary: ask for binary results. On success returns
+ * STORE_OK and, if resp is not NULL, the result (caller PQclear()s);
+ * otherwise the result is cleared here.
+ */
+static enum store_status
+qv(struct store *s, const char *what, const char *sql, int n,
+    const Oid *types, const char *const *vals, const int *lens,
+    const int *fmts, int binary, PGresult **resp)
+{
+	PGresult *res;
+	ExecStatusType rs;
+	enum store_status st;
+
+	if (resp)
+		*resp = NULL;
+	s->retry = false;
+	if (s->conn == NULL) {
+		if (s->err == NULL)
+			set_err(s, xstrdup("not connected to the database"));
+		return STORE_TEMPFAIL;
+	}
+	res = PQexecParams(s->conn, sql, n, types, vals, lens, fmts, binary);
+	rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (res && (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK)) {
+		if (resp)
+			*resp = res;
+		else
+			PQclear(res);
+		return STORE_OK;
+	}
+	st = store_classify(s, res, what);
+	PQclear(res);
+	return st;
+}
+
+/* qv with a struct params (or none: p NULL). */
+static enum store_status
+q(struct store *s, const char *what, const char *sql, const struct params *p,
+    int binary, PGresult **resp)
+{
+	if (p == NULL)
+		return qv(s, what, sql, 0, NULL, NULL, NULL, NULL, binary, resp);
+	return qv(s, what, sql, p->n, p->type, p->val, p->len, p->fmt,
+	    binary, resp);
+}
+
+/* Roll back whatever transaction is open; keeps the first error's text. */
+static void
+rollback(struct store *s)
+{
+	PGresult *res;
+
+	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK)
+		return;
+	switch (PQtransactionStatus(s->conn)) {
+	case PQTRANS_INTRANS:
+	case PQTRANS_INERROR:
+		res = PQexec(s->conn, "ROLLBACK");
+		PQclear(res);
+		break;
+	default:
+		break;
+	}
+}
+
+static int64_t
+get_int8(const PGresult *r, int row, int col)
+{
+	const uint8_t *d = (const uint8_t *)PQgetvalue(r, row, col);
+	uint64_t v = 0;
+	int i;
+
+	if (PQgetlength(r, row, col) != 8)
+		return 0;
+	for (i = 0; i < 8; i++)
+		v = v << 8 | d[i];
+	return (int64_t)v;
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+const char *
+store_strerror(enum store_status st)
+{
+	switch (st) {
+	case STORE_OK:		return "ok";
+	case STORE_NOTFOUND:	return "not found";
+	case STORE_TOOMANY:	return "too many results";
+	case STORE_TEMPFAIL:	return "database temporarily unavailable";
+	case STORE_ERROR:	return "database error";
+	case STORE_LIMIT:	return "merged key would exceed a size limit";
+	}
+	return "unknown store status";
+}
+
+enum store_status
+store_open(const char *conninfo, struct store **out)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	PQconninfoOption *opts, *o;
+	const char **kw, **val;
+	char *perr = NULL;
+	bool has_timeout = false, has_fallback = false;
+	size_t n = 0, nopts = 0;
+
+	*out = s;
+	opts = PQconninfoParse(conninfo ? conninfo : "", &perr);
+	if (opts == NULL) {
+		set_err(s, one_line("bad database connection string",
+		    perr ? perr : "out of memory"));
+		PQfreemem(perr);
+		return STORE_ERROR;
+	}
+	for (o = opts; o->keyword; o++)
+		nopts++;
+	kw = xcalloc(nopts + 4, sizeof(*kw));
+	val = xcalloc(nopts + 4, sizeof(*val));
+	for (o = opts; o->keyword; o++) {
+		if (o->val == NULL || !strcmp(o->keyword, "client_encoding"))
+			continue;
+		if (!strcmp(o->keyword, "connect_timeout"))
+			has_timeout = true;
+		if (!strcmp(o->keyword, "fallback_application_name"))
+			has_fallback = true;
+		kw[n] = o->keyword;
+		val[n++] = o->val;
+	}
+	/* Without a timeout libpq waits for TCP's (minutes) on a dead host,
+	 * and the MTA's own timeout would kill us without a clean TEMPFAIL. */
+	if (!has_timeout) {
+		kw[n] = "connect_timeout";
+		val[n++] = STORE_CONNECT_TIMEOUT;
+	}
+	/* Text columns hold UTF-8 (pgp_uid_printable output): say so, so the
+	 * server never transcodes or rejects it. */
+	kw[n] = "client_encoding";
+	val[n++] = "UTF8";
+	/* application_name=keymail unless the conninfo names one. */
+	if (!has_fallback) {
+		kw[n] = "fallback_application_name";
+		val[n++] = "keymail";
+	}
+	kw[n] = NULL;
+	val[n] = NULL;
+	s->conn = PQconnectdbParams(kw, val, 0);
+	free(kw);
+	free(val);
+	PQconninfoFree(opts);
+	if (s->conn == NULL) {
+		set_err(s, xstrdup("cannot connect to the database: out of memory"));
+		return STORE_TEMPFAIL;
+	}
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		set_err(s, one_line("cannot connect to the database",
+		    PQerrorMessage(s->conn)));
+		PQfinish(s->conn);
+		s->conn = NULL;
+		return STORE_TEMPFAIL;
+	}
+	(void)PQsetNoticeProcessor(s->conn, quiet_notices, NULL);
+	return STORE_OK;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->conn)
+		PQfinish(s->conn);
+	free(s->err);
+	free(s);
+}
+
+const char *
+store_errmsg(const struct store *s)
+{
+	if (s == NULL)
+		return "no database handle";
+	return s->err ? s->err : "no error";
+}
+
+/* ---- initdb ------------------------------------------------------------- */
+
+/* Apply migration m unless schema_version says it was; one transaction. */
+static enum store_status
+apply_migration(struct store *s, const struct store_migration *m)
+{
+	struct params p;
+	PGresult *res;
+	enum store_status st;
+	bool done;
+	char *what = xasprintf("initdb %s", m->name);
+
+	if ((st = q(s, what, "BEGIN", NULL, 0, NULL)) != STORE_OK ||
+	    (st = q(s, what, STORE_INITDB_LOCK, NULL, 0, NULL)) != STORE_OK)
+		goto out;
+	p_init(&p);
+	p_int8(&p, m->version);
+	if ((st = q(s, what, "SELECT 1 FROM schema_version WHERE version = $1",
+	    &p, 0, &res)) != STORE_OK)
+		goto out;
+	done = PQntuples(res) > 0;
+	PQclear(res);
+	if (!done) {
+		/* Several statements in one string: only PQexec takes that,
+		 * and the text is ours (compiled in), not input. */
+		res = PQexec(s->conn, m->sql);
+		if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		    PQresultStatus(res) != PGRES_TUPLES_OK)) {
+			st = store_classify(s, res, what);
+			PQclear(res);
+			goto out;
+		}
+		PQclear(res);
+		p_text(&p, m->name);
+		if ((st = q(s, what, "INSERT INTO schema_version (version, name) "
+		    "VALUES ($1, $2)", &p, 0, NULL)) != STORE_OK)
+			goto out;
+	}
+	st = q(s, what, "COMMIT", NULL, 0, NULL);
+out:
+	if (st != STORE_OK)
+		rollback(s);
+	free(what);
+	return st;
+}
+
+enum store_status
+store_initdb(struct store *s)
+{
+	enum store_status st;
+	PGresult *res;
+	bool exists;
+	size_t i;
+
+	/*
+	 * schema_version itself is created here, not in a migration, since
+	 * it records them. Look before creating: CREATE ... IF NOT EXISTS
+	 * still needs CREATE privilege, which a role that may only read and
+	 * write keys (re-running initdb harmlessly) lacks.
+	 */
+	if ((st = q(s, "initdb", "BEGIN", NULL, 0, NULL)) != STORE_OK ||
+	    (st = q(s, "initdb", STORE_INITDB_LOCK, NULL, 0, NULL)) != STORE_OK ||
+	    (st = q(s, "initdb", "SELECT to_regclass('schema_version') IS NOT NULL",
+	    NULL, 0, &res)) != STORE_OK)
+		goto fail;
+	exists = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	if (!exists && (st = q(s, "initdb",
+	    "CREATE TABLE schema_version ("
+	    " version integer PRIMARY KEY,"
+	    " name text NOT NULL,"
+	    " applied timestamptz NOT NULL DEFAULT now())",
+	    NULL, 0, NULL)) != STORE_OK)
+		goto fail;
+	if ((st = q(s, "initdb", "COMMIT", NULL, 0, NULL)) != STORE_OK)
+		goto fail;
+	/* Each migration in its own transaction: a failure leaves the
+	 * earlier ones applied and recorded, and a re-run resumes. */
+	for (i = 0; i < store_nmigrations; i++)
+		if ((st = apply_migration(s, &store_migrations[i])) != STORE_OK)
+			return st;
+	return STORE_OK;
+fail:
+	rollback(s);
+	return st;
+}
+
+/* ---- merge -------------------------------------------------------------- */
+
+static const struct pgp_limits default_limits = {
+	KM_MAX_KEY_SIZE, KM_MAX_PACKETS_PER_KEY, KM_MAX_UID_LENGTH
+};
+
+static bool
+counts_zero(const struct pgp_merge_counts *c)
+{
+	return c->new_keys == 0 && c->new_uids == 0 && c->new_subkeys == 0 &&
+	    c->new_sigs == 0 && c->new_revocations == 0;
+}
+
+static size_t
+count_packets(const struct pgp_key *k)
+{
+	size_t n = 1 + k->nsigs, i;
+
+	for (i = 0; i < k->nuids; i++)
+		n += 1 + k->uids[i].nsigs;
+	for (i = 0; i < k->nsubkeys; i++)
+		n += 1 + k->subkeys[i].nsigs;
+	return n;
+}
+
+/*
+ * A key holding only key's primary packet: merging key into it yields a
+ * private, mutable, deduplicated copy (key is const, and
+ * pgp_key_canonicalize sorts in place), so a new key and a stored one take
+ * the same path to the blob.
+ */
+static struct pgp_key *
+key_stub(const struct pgp_key *key)
+{
+	struct pgp_key *k = xcalloc(1, sizeof(*k));
+
+	k->pkt.tag = key->pkt.tag;
+	k->pkt.body = xmemdup(key->pkt.body, key->pkt.len);
+	k->pkt.len = key->pkt.len;
+	k->pub = key->pub;
+	k->primary_uid = -1;
+	return k;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Only words made by words_split ([a-z0-9]) may go into an array literal;
+ * anything else is skipped rather than trusted. */
+static bool
+plain_word(const char *w)
+{
+	for (; *w; w++)
+		if (!((*w >= 'a' && *w <= 'z') || (*w >= '0' && *w <= '9')))
+			return false;
+	return true;
+}
+
+/*
+ * The search words of every user ID (tag 13; attributes carry no text) of
+ * k, as a PostgreSQL text[] literal: {"w1","w2",...}, sorted and unique.
+ * Elements are double-quoted so that a word like "null" stays a string.
+ * Returns the number of words.
+ */
+static size_t
+key_words_literal(const struct pgp_key *k, struct buf *lit)
+{
+	char **all = NULL;
+	size_t nall = 0, i, j, n = 0;
+
+	for (i = 0; i < k->nuids; i++) {
+		const struct pgp_component *u = &k->uids[i];
+		char **w;
+		size_t nw;
+
+		if (u->pkt.tag != PGP_TAG_UID)
+			continue;
+		w = words_split((const char *)u->pkt.body, u->pkt.len, &nw);
+		all = xreallocarray(all, nall + nw + 1, sizeof(*all));
+		for (j = 0; j < nw; j++)
+			all[nall++] = w[j];
+		free(w);	/* the strings moved to all[] */
+	}
+	if (nall > 1)
+		qsort(all, nall, sizeof(*all), cmp_str);
+	(void)buf_putc(lit, '{');
+	for (i = 0; i < nall; i++) {
+		if ((i > 0 && !strcmp(all[i], all[i - 1])) || !plain_word(all[i]))
+			continue;
+		(void)buf_printf(lit, "%s\"%s\"", n ? "," : "", all[i]);
+		n++;
+	}
+	(void)buf_putc(lit, '}');
+	words_free(all, nall);
+	return n;
+}
+
+/* Printable primary user ID for the keys row; NULL: none known. */
+static char *
+summary_uid(const struct pgp_key *key, const struct pgp_key *merged,
+    bool row_has_uid)
+{
+	size_t i;
+
+	/* pgp_key_check chose it among the key's valid user IDs. */
+	if (key->primary_uid >= 0 && (size_t)key->primary_uid < key->nuids &&
+	    key->uids[key->primary_uid].pkt.tag == PGP_TAG_UID)
+		return pgp_uid_printable(key->uids[key->primary_uid].pkt.body,
+		    key->uids[key->primary_uid].pkt.len);
+	/* Unchecked key: keep what the row says, else the first user ID. */
+	if (row_has_uid)
+		return NULL;
+	for (i = 0; i < merged->nuids; i++)
+		if (merged->uids[i].pkt.tag == PGP_TAG_UID)
+			return pgp_uid_printable(merged->uids[i].pkt.body,
+			    merged->uids[i].pkt.len);
+	return NULL;
+}
+
+static enum store_status
+put_keyid(struct store *s, int64_t id, const struct pgp_pubkey *pub,
+    bool is_subkey)
+{
+	struct params p;
+
+	if (pub->fprlen == 0 || pub->fprlen > sizeof(pub->fpr))
+		return STORE_OK;	/* unparsed (unknown-version) subkey */
+	p_init(&p);
+	p_int8(&p, id);
+	p_bytea(&p, pub->fpr, pub->fprlen);
+	p_bytea(&p, pub->keyid, 8);
+	p_int4_be(&p, pub->keyid + 4);
+	p_bool(&p, is_subkey);
+	return q(s, "merge: key IDs",
+	    "INSERT INTO keyids (key_id, fingerprint, keyid, short_id, is_subkey)"
+	    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", &p, 0, NULL);
+}
+
+/*
+ * One attempt at the merge transaction. On failure the caller rolls back.
+ *
+ * Isolation and locking: READ COMMITTED plus a transaction-scoped advisory
+ * lock on the fingerprint, taken before the key is read. Every writer of a
+ * key takes the same lock, so merges of one key run one after another, and
+ * each statement of the second sees what the first committed (READ
+ * COMMITTED takes a fresh snapshot per statement): no lost update, without
+ * SERIALIZABLE's whole-transaction retries. Different keys do not block
+ * each other (two fingerprints sharing their first 8 bytes merely wait).
+ */
+static enum store_status
+merge_once(struct store *s, const struct pgp_key *key,
+    const struct pgp_limits *lim, struct pgp_merge_counts *c)
+{
+	struct pgp_key *merged = NULL;
+	struct pgp_merge_counts scratch;
+	struct params p;
+	PGresult *res = NULL;
+	enum store_status st;
+	enum pgp_status pst;
+	struct buf blob, lit;
+	bool found, row_revoked = false, row_has_uid = false;
+	int64_t id = 0, lockkey = 0;
+	char *uid = NULL;
+	size_t i, npkt;
+
+	buf_init(&blob, lim->max_key_size);
+	buf_init(&lit, 0);
+	memset(c, 0, sizeof(*c));
+	memset(&scratch, 0, sizeof(scratch));
+	for (i = 0; i < 8 && i < key->pub.fprlen; i++)
+		lockkey = (int64_t)((uint64_t)lockkey << 8 | key->pub.fpr[i]);
+
+	if ((st = q(s, "merge: begin",
+	    "BEGIN ISOLATION LEVEL READ COMMITTED", NULL, 0, NULL)) != STORE_OK)
+		goto out;
+	p_init(&p);
+	p_int8(&p, lockkey);
+	if ((st = q(s, "merge: lock", "SELECT pg_advisory_xact_lock($1)",
+	    &p, 0, NULL)) != STORE_OK)
+		goto out;
+	p_init(&p);
+	p_bytea(&p, key->pub.fpr, key->pub.fprlen);
+	if ((st = q(s, "merge: read", "SELECT id, data, revoked,"
+	    " primary_uid IS NOT NULL FROM keys WHERE fingerprint = $1",
+	    &p, 1, &res)) != STORE_OK)
+		goto out;
+	found = PQntuples(res) > 0;
+	if (found) {
+		id = get_int8(res, 0, 0);
+		row_revoked = *PQgetvalue(res, 0, 2) != 0;
+		row_has_uid = *PQgetvalue(res, 0, 3) != 0;
+		merged = pgp_key_parse_one((const uint8_t *)PQgetvalue(res, 0, 1),
+		    (size_t)PQgetlength(res, 0, 1), lim, &pst);
+		if (merged == NULL) {
+			char hex[65];
+
+			pgp_hex(key->pub.fpr, key->pub.fprlen, hex);
+			set_err(s, xasprintf("merge: stored key %s does not "
+			    "parse: %s", hex, pgp_strerror(pst)));
+			st = pst == PGP_ERR_LIMIT ? STORE_LIMIT : STORE_ERROR;
+			goto out;
+		}
+	} else {
+		merged = key_stub(key);
+	}
+	PQclear(res);
+	res = NULL;
+
+	/* A new key is counted whole below (pgp_key_count), not here. */
+	if (pgp_key_merge(merged, key, found ? c : &scratch) < 0) {
+		set_err(s, xstrdup("merge: primary key packets differ for the "
+		    "same fingerprint"));
+		st = STORE_ERROR;
+		goto out;
+	}
+	if (found && counts_zero(c)) {
+		/* Nothing new: no write, "changed" stays as it was. */
+		st = q(s, "merge: commit", "COMMIT", NULL, 0, NULL);
+		goto out;
+	}
+
+	/* Flooding defence: refuse to grow a key past what we would accept
+	 * (and could parse back) in one piece. Zero means no limit. */
+	npkt = count_packets(merged);
+	if (lim->max_packets_per_key != 0 && npkt > lim->max_packets_per_key) {
+		set_err(s, xasprintf("merge: merged key would have %zu packets "
+		    "(max_packets_per_key %zu)", npkt, lim->max_packets_per_key));
+		st = STORE_LIMIT;
+		goto out;
+	}
+	pgp_key_canonicalize(merged);
+	if (!found)
+		pgp_key_count(merged, c);	/* sets new_keys = 1 */
+	if (pgp_key_write(merged, &blob) < 0) {
+		set_err(s, xasprintf("merge: merged key would exceed "
+		    "max_key_size (%zu bytes)", lim->max_key_size));
+		st = STORE_LIMIT;
+		goto out;
+	}
+
+	/* Row summary. revoked only ever turns on: the stored row may have
+	 * seen a revocation this upload lacks. expires and the primary user
+	 * ID follow the key pgp_key_check just examined (see store.h). */
+	uid = summary_uid(key, merged, row_has_uid);
+	p_init(&p);
+	if (found) {
+		p_int8(&p, id);
+		p_bool(&p, key->revoked || row_revoked);
+		if (key->expires)
+			p_int8(&p, (int64_t)key->expires);
+		else
+			p_text(&p, NULL);
+		p_text(&p, uid);
+		p_bytea(&p, blob.data, blob.len);
+		/* clock_timestamp(), not now(): closer to the commit, so a
+		 * reader polling "changed since" misses less of us. */
+		st = q(s, "merge: update", "UPDATE keys SET revoked = $2,"
+		    " expires = to_timestamp($3::int8),"
+		    " primary_uid = COALESCE($4, primary_uid),"
+		    " data = $5, changed = clock_timestamp() WHERE id = $1",
+		    &p, 0, NULL);
+	} else {
+		p_bytea(&p, key->pub.fpr, key->pub.fprlen);
+		p_int8(&p, key->pub.version);
+		p_int8(&p, key->pub.algo);
+		p_int8(&p, key->pub.bits);
+		p_bytea(&p, key->pub.keyid, 8);
+		p_int8(&p, key->pub.created);
+		p_bool(&p, key->revoked);
+		if (key->expires)
+			p_int8(&p, (int64_t)key->expires);
+		else
+			p_text(&p, NULL);
+		p_text(&p, uid);
+		p_bytea(&p, blob.data, blob.len);
+		st = q(s, "merge: insert", "INSERT INTO keys (fingerprint,"
+		    " version, algo, bits, keyid, created, revoked, expires,"
+		    " primary_uid, data, first_seen, changed) VALUES ($1,"
+		    " $2, $3, $4, $5, to_timestamp($6::int8), $7,"
+		    " to_timestamp($8::int8), $9, $10, clock_timestamp(),"
+		    " clock_timestamp()) RETURNING id", &p, 1, &res);
+		if (st == STORE_OK) {
+			id = get_int8(res, 0, 0);
+			PQclear(res);
+			res = NULL;
+		}
+	}
+	if (st != STORE_OK)
+		goto out;
+
+	/* Side tables: merges only add, so add what is missing. */
+	if ((st = put_keyid(s, id, &merged->pub, false)) != STORE_OK)
+		goto out;
+	for (i = 0; i < merged->nsubkeys; i++)
+		if ((st = put_keyid(s, id, &merged->subkeys[i].sub, true)) != STORE_OK)
+			goto out;
+	if (key_words_literal(merged, &lit) > 0) {
+		p_init(&p);
+		p_int8(&p, id);
+		p_text(&p, (const char *)lit.data);
+		if ((st = q(s, "merge: words", "INSERT INTO key_words (word, key_id)"
+		    " SELECT unnest($2::text[]), $1 ON CONFLICT DO NOTHING",
+		    &p, 0, NULL)) != STORE_OK)
+			goto out;
+	}
+	st = q(s, "merge: commit", "COMMIT", NULL, 0, NULL);
+out:
+	PQclear(res);
+	pgp_key_free(merged);
+	free(uid);
+	/* buf_free() would leave a fresh allocation behind: free outright. */
+	free(blob.data);
+	free(lit.data);
+	return st;
+}
+
+enum store_status
+store_merge_key(struct store *s, const struct pgp_key *key,
+    const struct pgp_limits *lim, struct pgp_merge_counts *counts)
+{
+	struct pgp_merge_counts c;
+	enum store_status st;
+	int attempt;
+
+	if (counts)
+		memset(counts, 0, sizeof(*counts));
+	if (lim == NULL)
+		lim = &default_limits;
+	if (key == NULL || key->pub.fprlen == 0 || key->pub.fprlen > 32 ||
+	    key->pkt.body == NULL) {
+		set_err(s, xstrdup("merge: key without a parsed primary key"));
+		return STORE_ERROR;
+	}
+	/*
+	 * Retrying is safe because a merge is idempotent: the same key merged
+	 * twice gives the same row. For the same reason a COMMIT whose outcome
+	 * is unknown (connection lost) can be reported as TEMPFAIL: when the
+	 * MTA retries the mail, the merge finds its data already there.
+	 */
+	for (attempt = 0;; attempt++) {
+		st = merge_once(s, key, lim, &c);
+		if (st == STORE_OK)
+			break;
+		rollback(s);
+		if (!s->retry || attempt >= STORE_MERGE_RETRIES)
+			return st;
+		/* Back off a little, differently per process, so retrying
+		 * transactions do not collide again in lockstep. */
+		{
+			struct timespec ts = { 0, (long)(attempt + 1) *
+			    (10 + (long)(getpid() % 20)) * 1000000L };
+
+			(void)nanosleep(&ts, NULL);
+		}
+	}
+	if (counts)
+		*counts = c;
+	return STORE_OK;
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+static void
+keys_reset(struct store_keys *out)
+{
+	out->v = NULL;
+	out->n = 0;
+}
+
+void
+store_keys_free(struct store_keys *ks)
+{
+	size_t i;
+
+	if (ks == NULL)
+		return;
+	for (i = 0; i < ks->n; i++)
+		free(ks->v[i].data);
+	free(ks->v);
+	keys_reset(ks);
+}
+
+static int64_t
+limit_plus_one(size_t limit)
+{
+	return (int64_t)(limit > STORE_MAX_LIMIT ? STORE_MAX_LIMIT : limit) + 1;
+}
+
+/*
+ * Second half of every lookup. ids holds at most limit+1 distinct key ids
+ * (one text column); decide NOTFOUND/TOOMANY, else fetch those keys by
+ * primary key, newest created first.
+ */
+static enum store_status
+fetch_keys(struct store *s, const char *what, PGresult *ids, size_t limit,
+    struct store_keys *out)
+{
+	struct params p;
+	PGresult *res;
+	struct buf arr;
+	enum store_status st;
+	int n = PQntuples(ids), i;
+
+	if (n == 0)
+		return STORE_NOTFOUND;
+	if ((size_t)n > limit)
+		return STORE_TOOMANY;
+	buf_init(&arr, 0);
+	(void)buf_putc(&arr, '{');
+	for (i = 0; i < n; i++) {
+		const char *v = PQgetvalue(ids, i, 0);
+
+		if (v[strspn(v, "0123456789")] != '\0' || *v == '\0') {
+			free(arr.data);
+			set_err(s, xasprintf("%s: unexpected key id", what));
+			return STORE_ERROR;
+		}
+		(void)buf_printf(&arr, "%s%s", i ? "," : "", v);
+	}
+	(void)buf_putc(&arr, '}');
+	p_init(&p);
+	p_text(&p, (const char *)arr.data);
+	st = q(s, what, "SELECT data, floor(extract(epoch FROM changed))::int8"
+	    " FROM keys WHERE id = ANY($1::int8[])"
+	    " ORDER BY created DESC, id DESC", &p, 1, &res);
+	free(arr.data);
+	if (st != STORE_OK)
+		return st;
+	n = PQntuples(res);
+	if (n == 0) {
+		PQclear(res);
+		return STORE_NOTFOUND;
+	}
+	out->v = xcalloc((size_t)n, sizeof(*out->v));
+	for (i = 0; i < n; i++) {
+		struct store_key *k = &out->v[out->n++];
+
+		k->len = (size_t)PQgetlength(res, i, 0);
+		k->data = xmemdup(PQgetvalue(res, i, 0), k->len);
+		k->changed = (time_t)get_int8(res, i, 1);
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+/* Run a query yielding key ids, then fetch_keys. */
+static enum store_status
+lookup(struct store *s, const char *what, const char *sql,
+    const struct params *p, size_t limit, struct store_keys *out)
+{
+	PGresult *ids;
+	enum store_status st;
+
+	if ((st = q(s, what, sql, p, 0, &ids)) != STORE_OK)
+		return st;
+	st = fetch_keys(s, what, ids, limit, out);
+	PQclear(ids);
+	return st;
+}
+
+/*
+ * The inner LIMIT of the id queries needs no ORDER BY: if more than limit
+ * keys match, the answer is TOOMANY whichever limit+1 we saw; if not, we
+ * saw them all. So no lookup ever sorts its whole match set.
+ */
+enum store_status
+store_get_by_fpr(struct store *s, const uint8_t *fpr, size_t len,
+    size_t limit, struct store_keys *out)
+{
+	struct params p;
+
+	keys_reset(out);
+	if (fpr == NULL || len == 0 || len > 32) {
+		set_err(s, xasprintf("get by fingerprint: bad length %zu", len));
+		return STORE_ERROR;
+	}
+	p_init(&p);
+	p_bytea(&p, fpr, len);
+	p_int8(&p, limit_plus_one(limit));
+	return lookup(s, "get by fingerprint", "SELECT DISTINCT key_id"
+	    " FROM keyids WHERE fingerprint = $1 LIMIT $2", &p, limit, out);
+}
+
+enum store_status
+store_get_by_keyid(struct store *s, const uint8_t *id, size_t len,
+    size_t limit, struct store_keys *out)
+{
+	struct params p;
+
+	keys_reset(out);
+	p_init(&p);
+	if (id != NULL && len == 8) {
+		p_bytea(&p, id, 8);
+		p_int8(&p, limit_plus_one(limit));
+		return lookup(s, "get by key ID", "SELECT DISTINCT key_id"
+		    " FROM keyids WHERE keyid = $1 LIMIT $2", &p, limit, out);
+	}
+	if (id != NULL && len == 4) {
+		p_int4_be(&p, id);
+		p_int8(&p, limit_plus_one(limit));
+		return lookup(s, "get by short key ID", "SELECT DISTINCT key_id"
+		    " FROM keyids WHERE short_id = $1 LIMIT $2", &p, limit, out);
+	}
+	set_err(s, xasprintf("get by key ID: bad length %zu", len));
+	return STORE_ERROR;
+}
+
+/* Longest first: with many words the join order is partly fixed (past
+ * join_collapse_limit), and a long word is more likely a rare one. */
+static int
+cmp_word_len(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t lx = strlen(x), ly = strlen(y);
+
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return strcmp(x, y);
+}
+
+/*
+ * AND search. The given words are put through words_split again, so the
+ * index rule holds whatever the caller passed (case, punctuation, length);
+ * words that split into nothing are dropped, and no word at all finds
+ * nothing. The query joins key_words once per word on key_id, each side an
+ * index range of the (word, key_id) primary key: the planner starts from
+ * the rarest word, and the LIMIT stops a common word early, where a
+ * GROUP BY ... HAVING count(*) = n would have to read every row of every
+ * word first.
+ */
+enum store_status
+store_search_words(struct store *s, char *const *words, size_t nwords,
+    size_t limit, struct store_keys *out)
+{
+	char **w = NULL;
+	const char **vals = NULL;
+	Oid *types = NULL;
+	size_t nw = 0, i, j, k;
+	struct buf sql;
+	char lim[24];
+	PGresult *ids = NULL;
+	enum store_status st;
+
+	keys_reset(out);
+	for (i = 0; i < nwords; i++) {
+		char **split;
+		size_t ns;
+
+		if (words[i] == NULL)
+			continue;
+		split = words_split(words[i], strlen(words[i]), &ns);
+		w = xreallocarray(w, nw + ns + 1, sizeof(*w));
+		for (j = 0; j < ns; j++)
+			w[nw++] = split[j];
+		free(split);
+	}
+	if (nw > 1)
+		qsort(w, nw, sizeof(*w), cmp_word_len);
+	for (i = j = 0; i < nw; i++) {		/* unique, in place */
+		if (j > 0 && !strcmp(w[i], w[j - 1])) {
+			free(w[i]);
+			continue;
+		}
+		w[j++] = w[i];
+	}
+	nw = j;
+	if (nw == 0) {
+		free(w);
+		return STORE_NOTFOUND;
+	}
+	if (nw > STORE_MAX_SEARCH_WORDS) {
+		words_free(w, nw);
+		set_err(s, xasprintf("search: %zu words (at most %d)", nw,
+		    STORE_MAX_SEARCH_WORDS));
+		return STORE_ERROR;
+	}
+
+	/* Only placeholders and our own counters go into the text. */
+	buf_init(&sql, 0);
+	(void)buf_puts(&sql, "SELECT w1.key_id FROM key_words w1");
+	for (k = 2; k <= nw; k++)
+		(void)buf_printf(&sql, " JOIN key_words w%zu ON w%zu.key_id ="
+		    " w1.key_id AND w%zu.word = $%zu", k, k, k, k);
+	(void)buf_printf(&sql, " WHERE w1.word = $1 LIMIT $%zu", nw + 1);
+	vals = xcalloc(nw + 1, sizeof(*vals));
+	types = xcalloc(nw + 1, sizeof(*types));
+	for (k = 0; k < nw; k++) {
+		vals[k] = w[k];
+		types[k] = OID_TEXT;
+	}
+	snprintf(lim, sizeof(lim), "%" PRId64, limit_plus_one(limit));
+	vals[nw] = lim;
+	types[nw] = OID_INT8;
+
+	if ((st = qv(s, "search", (const char *)sql.data, (int)nw + 1, types,
+	    vals, NULL, NULL, 0, &ids)) == STORE_OK)
+		st = fetch_keys(s, "search", ids, limit, out);
+	PQclear(ids);
+	free(sql.data);
+	free(vals);
+	free(types);
+	words_free(w, nw);
+	return st;
+}
+
+enum store_status
+store_changed_since(struct store *s, time_t since, size_t limit,
+    struct store_keys *out)
+{
+	struct params p;
+
+	keys_reset(out);
+	p_init(&p);
+	p_int8(&p, (int64_t)since);
+	p_int8(&p, limit_plus_one(limit));
+	return lookup(s, "changed since", "SELECT id FROM keys"
+	    " WHERE changed >= to_timestamp($1::int8) LIMIT $2", &p, limit, out);
+}
+
+/* Of several keys sharing a 64-bit ID (collisions exist), the newest
+ * created one answers. */
+enum store_status
+store_uid_for_keyid(struct store *s, const uint8_t id[8], char **uid)
+{
+	struct params p;
+	PGresult *res;
+	enum store_status st;
+
+	*uid = NULL;
+	p_init(&p);
+	p_bytea(&p, id, 8);
+	if ((st = q(s, "user ID for key ID", "SELECT k.primary_uid"
+	    " FROM keyids i JOIN keys k ON k.id = i.key_id"
+	    " WHERE i.keyid = $1 AND NOT i.is_subkey"
+	    " AND k.primary_uid IS NOT NULL"
+	    " ORDER BY k.created DESC, k.id DESC LIMIT 1",
+	    &p, 0, &res)) != STORE_OK)
+		return st;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return STORE_NOTFOUND;
+	}
+	*uid = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return STORE_OK;
+}
