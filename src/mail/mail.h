@@ -80,6 +80,19 @@ struct mail_msg {
  * header count/length while reading headers, then MIME depth/parts/decoded
  * size. On error, out may still carry the headers read so far (enough to
  * reply with a polite refusal); err gets a sentence naming the limit.
+ *
+ * Details (message.c): lim == NULL means the limits.h defaults; err may
+ * be NULL. MAIL_ERR_SIZE still reads the header block (it is bounded by
+ * the header limits on its own) so that From/Reply-To are there for the
+ * refusal, but no body part is kept. MAIL_ERR_PARSE: empty input or no
+ * header field at all. A line in the header block that is not a header
+ * ends it and starts the body (Postfix rule); no blank line at all means
+ * an empty body. max_mime_parts counts every MIME entity below the top,
+ * containers included; max_mime_depth counts nested multipart and
+ * message/rfc822 levels (a plain multipart/mixed is depth 1). A
+ * non-multipart message gives exactly one part, whatever its type. On
+ * any error parts are freed (nparts 0). mail_msg_free() is safe after
+ * every return, and twice.
  */
 enum mail_status mail_parse(const char *raw, size_t len,
     const struct mail_limits *lim, struct mail_msg *out, char *err,
@@ -87,7 +100,9 @@ enum mail_status mail_parse(const char *raw, size_t len,
 void mail_msg_free(struct mail_msg *m);
 
 /* True if the address looks like MAILER-DAEMON, postmaster, or a
- * *-request / owner-* list address (mail-protocol.md 5). */
+ * *-request / owner-* list address (mail-protocol.md 5). Only the local
+ * part is looked at, case-insensitively; "noreply" and the like are not
+ * robots by this test. NULL is false. */
 bool mail_addr_is_daemon(const char *addr);
 
 /* ---- command.c -------------------------------------------------------- */
