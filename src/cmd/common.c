@@ -1,0 +1,55 @@
+/*
+ * cmd/common.c - context, results and the reply intro shared by commands.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "util/xalloc.h"
+
+#ifndef KM_VERSION
+#define KM_VERSION "0.1"
+#endif
+
+void
+cmd_ctx_init(struct cmd_ctx *ctx, const struct conf *conf, struct store *store)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->conf = conf;
+	ctx->store = store;
+	ctx->lim.max_key_size = conf->max_key_size;
+	ctx->lim.max_packets_per_key = conf->max_packets_per_key;
+	ctx->lim.max_uid_length = conf->max_uid_length;
+	ctx->now = time(NULL);
+}
+
+void
+cmd_result_init(struct cmd_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->suffix = "";
+	r->body_type = "text/plain";
+	buf_init(&r->body, 0);
+}
+
+void
+cmd_result_free(struct cmd_result *r)
+{
+	free(r->body.data);
+	memset(r, 0, sizeof(*r));
+}
+
+char *
+cmd_intro(const struct cmd_ctx *ctx)
+{
+	return xasprintf(
+	    "This is the OpenPGP keyserver robot at %s (keymail %s).\n"
+	    "Operator: %s\n"
+	    "\n"
+	    "A keyserver only stores and passes on public keys. It does not\n"
+	    "check who owns a key: compare the fingerprint with its owner\n"
+	    "before you rely on it. Send \"HELP\" in the Subject for help.\n",
+	    ctx->conf->server_name ? ctx->conf->server_name : ctx->conf->address,
+	    KM_VERSION,
+	    ctx->conf->maintainer ? ctx->conf->maintainer : ctx->conf->address);
+}

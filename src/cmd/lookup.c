@@ -1,0 +1,349 @@
+/*
+ * cmd/lookup.c - GET, INDEX, VERBOSE INDEX and LAST.
+ *
+ * The argument (untrusted) is classified by keyspec_parse(). Key IDs and
+ * fingerprints are exact index lookups (short IDs may collide and return
+ * several keys). Text follows pks: every word must be a word of one of the
+ * key's user IDs (index-driven, store_search_words), then the whole
+ * argument must appear in a user ID, case-insensitively; the reply limit
+ * is checked after that filter (mail-protocol.md 1.3 Rec).
+ *
+ * Stored blobs are our own canonical, already-checked keys; they are parsed
+ * again only to render them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "util/words.h"
+#include "util/xalloc.h"
+
+/* How many word matches we fetch before the substring filter. */
+#define CANDIDATE_FACTOR 10
+
+enum find_result { FOUND, NOT_FOUND, USER_ERROR };
+
+static bool
+key_has_uid_substring(const struct cmd_ctx *ctx, const struct store_key *sk, const char *arg)
+{
+	enum pgp_status st;
+	struct pgp_key *k = pgp_key_parse_one(sk->data, sk->len, &ctx->lim, &st);
+	bool hit = false;
+	size_t i;
+
+	if (k == NULL)
+		return false;
+	for (i = 0; i < k->nuids && !hit; i++)
+		if (k->uids[i].pkt.tag == PGP_TAG_UID)
+			hit = words_icontains((const char *)k->uids[i].pkt.body,
+			    k->uids[i].pkt.len, arg);
+	pgp_key_free(k);
+	return hit;
+}
+
+/*
+ * Resolve arg into keys. On USER_ERROR, the reason is written to r->body
+ * and r->suffix set. Store failures come back in *st.
+ */
+static enum find_result
+find_keys(struct cmd_ctx *ctx, const char *arg, struct store_keys *out,
+    struct cmd_result *r, enum store_status *st)
+{
+	const struct conf *c = ctx->conf;
+	struct keyspec ks;
+	size_t alen;
+
+	memset(out, 0, sizeof(*out));
+	*st = STORE_OK;
+	if (arg == NULL || *arg == '\0') {
+		/* In the old keyserver an empty argument meant "everything". */
+		r->suffix = ", is not yet implemented";
+		buf_puts(&r->body, "This command needs an argument: a key ID, a fingerprint\n"
+		    "or words from a user ID. The whole database is never sent by mail.\n");
+		return USER_ERROR;
+	}
+	alen = strlen(arg);
+	if (alen < KM_MIN_WORD || alen > c->max_search) {
+		r->suffix = ", failed";
+		buf_printf(&r->body, "The search must be between %u and %zu characters long "
+		    "(limit max_search).\n", KM_MIN_WORD, c->max_search);
+		return USER_ERROR;
+	}
+	keyspec_parse(arg, &ks);
+	switch (ks.kind) {
+	case KEYSPEC_BAD:
+		r->suffix = ", failed";
+		buf_printf(&r->body, "%s\n", ks.error);
+		return USER_ERROR;
+	case KEYSPEC_SHORTID:
+	case KEYSPEC_KEYID:
+		*st = store_get_by_keyid(ctx->store, ks.id, ks.idlen, c->max_reply_keys, out);
+		break;
+	case KEYSPEC_FPR:
+		*st = store_get_by_fpr(ctx->store, ks.id, ks.idlen, c->max_reply_keys, out);
+		break;
+	case KEYSPEC_TEXT: {
+		size_t nw, i, kept = 0;
+		char **w = words_split(arg, alen, &nw);
+		struct store_keys cand;
+
+		if (nw == 0) {
+			words_free(w, nw);
+			r->suffix = ", failed";
+			buf_puts(&r->body, "The search did not contain any words (runs of at least\n"
+			    "two letters or digits).\n");
+			return USER_ERROR;
+		}
+		*st = store_search_words(ctx->store, w, nw, c->max_reply_keys * CANDIDATE_FACTOR, &cand);
+		words_free(w, nw);
+		if (*st != STORE_OK)
+			break;
+		for (i = 0; i < cand.n; i++) {
+			if (key_has_uid_substring(ctx, &cand.v[i], arg))
+				cand.v[kept++] = cand.v[i];
+			else
+				free(cand.v[i].data);
+		}
+		cand.n = kept;
+		if (kept == 0) {
+			store_keys_free(&cand);
+			*st = STORE_NOTFOUND;
+		} else if (kept > c->max_reply_keys) {
+			store_keys_free(&cand);
+			*st = STORE_TOOMANY;
+		} else
+			*out = cand;
+		break;
+	}
+	}
+	switch (*st) {
+	case STORE_OK:
+		return FOUND;
+	case STORE_NOTFOUND:
+		*st = STORE_OK;
+		r->suffix = ", failed";
+		buf_puts(&r->body, "No matching keys in database.\n");
+		return NOT_FOUND;
+	case STORE_TOOMANY:
+		*st = STORE_OK;
+		r->suffix = ", failed";
+		buf_printf(&r->body, "More than %zu keys match (limit max_reply_keys). "
+		    "Please make your\nsearch more specific, or ask for a key ID or "
+		    "fingerprint.\n", c->max_reply_keys);
+		return USER_ERROR;
+	default:
+		return USER_ERROR;
+	}
+}
+
+/* Concatenate stored keys into one armor block (mail-protocol.md 2.3). */
+static void
+armor_keys(struct cmd_ctx *ctx, const struct store_keys *ks, struct cmd_result *r)
+{
+	struct buf bin, out;
+	size_t i;
+
+	buf_init(&bin, 0);
+	for (i = 0; i < ks->n; i++)
+		buf_append(&bin, ks->v[i].data, ks->v[i].len);
+	buf_init(&out, ctx->conf->max_reply_size);
+	if (pgp_armor_encode(bin.data, bin.len, &out) < 0) {
+		r->suffix = ", failed";
+		buf_printf(&r->body, "The reply would be larger than %zu bytes (limit "
+		    "max_reply_size). Please ask\nfor fewer keys.\n", ctx->conf->max_reply_size);
+	} else {
+		r->body_type = "application/pgp-keys";
+		buf_append(&r->body, out.data, out.len);
+	}
+	free(bin.data);
+	free(out.data);
+}
+
+enum store_status
+cmd_get(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
+{
+	struct store_keys ks;
+	enum store_status st;
+
+	if (find_keys(ctx, arg, &ks, r, &st) == FOUND)
+		armor_keys(ctx, &ks, r);
+	store_keys_free(&ks);
+	return st;
+}
+
+/* ---- INDEX rendering (pks columns, SKS/onak letters: spec 2.4) -------- */
+
+static bool
+is_self_sig(const struct pgp_key *k, const struct pgp_sig *s)
+{
+	return s->has_issuer && memcmp(s->issuer, k->pub.keyid, 8) == 0;
+}
+
+static bool
+key_is_revoked(const struct pgp_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->nsigs; i++)
+		if (k->sigs[i].type == PGP_SIG_KEY_REVOKE && is_self_sig(k, &k->sigs[i]))
+			return true;
+	return false;
+}
+
+static char *
+component_text(const struct pgp_component *c)
+{
+	if (c->pkt.tag == PGP_TAG_UAT)
+		return xstrdup("[user attribute (photo ID)]");
+	return pgp_uid_printable(c->pkt.body, c->pkt.len);
+}
+
+static void
+short_keyid(const uint8_t *id, bool longids, char *out)
+{
+	if (longids)
+		pgp_hex(id, 8, out);
+	else
+		pgp_hex(id + 4, 4, out);
+}
+
+static void
+render_sigs(struct cmd_ctx *ctx, const struct pgp_key *k, const struct pgp_component *c,
+    const char *self_uid, struct buf *b, enum store_status *st)
+{
+	bool longids = ctx->conf->index_long_keyids;
+	size_t i;
+
+	for (i = 0; i < c->nsigs; i++) {
+		const struct pgp_sig *s = &c->sigs[i];
+		char id[17];
+		char *who = NULL;
+		const char *label = s->type == PGP_SIG_CERT_REVOKE ? "rev" : "sig";
+
+		if (!s->has_issuer) {
+			buf_printf(b, "%s        %s%s(signature without issuer)\n", label,
+			    longids ? "????????????????" : "????????", "             ");
+			continue;
+		}
+		short_keyid(s->issuer, longids, id);
+		if (is_self_sig(k, s))
+			who = xstrdup(self_uid);
+		else if (*st == STORE_OK) {
+			enum store_status r = store_uid_for_keyid(ctx->store, s->issuer, &who);
+
+			if (r == STORE_TEMPFAIL || r == STORE_ERROR)
+				*st = r;
+		}
+		buf_printf(b, "%s        %s             %s\n", label, id,
+		    who ? who : "(unknown signer - cannot be checked)");
+		free(who);
+	}
+}
+
+static void
+render_key(struct cmd_ctx *ctx, const struct pgp_key *k, bool verbose, struct buf *b,
+    enum store_status *st)
+{
+	bool longids = ctx->conf->index_long_keyids;
+	char id[17], date[16];
+	char *primary = NULL;
+	struct tm tm;
+	time_t created = (time_t)k->pub.created;
+	size_t i, pad = longids ? 38 : 30;
+
+	short_keyid(k->pub.keyid, longids, id);
+	gmtime_r(&created, &tm);
+	strftime(date, sizeof(date), "%Y/%m/%d", &tm);
+	/* The canonical order puts the primary user ID first. */
+	primary = k->nuids ? component_text(&k->uids[0]) : xstrdup("");
+	buf_printf(b, "pub %5u%c/%s %s ", k->pub.bits, pgp_algo_letter(k->pub.algo), id, date);
+	if (key_is_revoked(k))
+		buf_printf(b, "*** KEY REVOKED ***\n%*s%s\n", (int)pad, "", primary);
+	else
+		buf_printf(b, "%s\n", primary);
+	if (verbose && k->nuids)
+		render_sigs(ctx, k, &k->uids[0], primary, b, st);
+	for (i = 1; i < k->nuids; i++) {
+		char *t = component_text(&k->uids[i]);
+
+		buf_printf(b, "%*s%s\n", (int)pad + 1, "", t);
+		free(t);
+		if (verbose)
+			render_sigs(ctx, k, &k->uids[i], primary, b, st);
+	}
+	free(primary);
+}
+
+enum store_status
+cmd_index(struct cmd_ctx *ctx, const char *arg, bool verbose, struct cmd_result *r)
+{
+	struct store_keys ks;
+	enum store_status st;
+	size_t i;
+
+	if (find_keys(ctx, arg, &ks, r, &st) == FOUND) {
+		for (i = 0; i < ks.n && st == STORE_OK; i++) {
+			enum pgp_status pst;
+			struct pgp_key *k = pgp_key_parse_one(ks.v[i].data, ks.v[i].len,
+			    &ctx->lim, &pst);
+
+			if (k == NULL)
+				continue;	/* cannot happen for our own blobs; skip */
+			render_key(ctx, k, verbose, &r->body, &st);
+			pgp_key_free(k);
+		}
+	}
+	store_keys_free(&ks);
+	return st;
+}
+
+enum store_status
+cmd_last(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
+{
+	const struct conf *c = ctx->conf;
+	struct store_keys ks;
+	enum store_status st;
+	unsigned long days = 0;
+	const char *p;
+
+	for (p = arg; p && *p >= '0' && *p <= '9' && days <= 100000; p++)
+		days = days * 10 + (unsigned long)(*p - '0');
+	if (arg == NULL || *arg == '\0' || *p != '\0' || days == 0) {
+		r->suffix = ", was invalid (argument must be a number greater than zero)";
+		cmd_help(ctx, NULL, r);
+		return STORE_OK;
+	}
+	if (days > c->max_last_days) {
+		r->suffix = ", failed";
+		if (c->max_last_days == 0)
+			buf_puts(&r->body, "LAST is turned off on this server.\n");
+		else
+			buf_printf(&r->body, "LAST accepts at most %zu days here "
+			    "(limit max_last_days).\n", c->max_last_days);
+		return STORE_OK;
+	}
+	st = store_changed_since(ctx->store, ctx->now - (time_t)days * 86400,
+	    c->max_last_reply_keys, &ks);
+	switch (st) {
+	case STORE_OK:
+		armor_keys(ctx, &ks, r);
+		break;
+	case STORE_NOTFOUND:
+		st = STORE_OK;
+		r->suffix = ", failed";
+		buf_printf(&r->body, "No keys changed in the last %lu day%s.\n", days,
+		    days == 1 ? "" : "s");
+		break;
+	case STORE_TOOMANY:
+		st = STORE_OK;
+		r->suffix = ", failed";
+		buf_printf(&r->body, "More than %zu keys changed in that time (limit "
+		    "max_last_reply_keys).\nPlease ask for fewer days.\n", c->max_last_reply_keys);
+		break;
+	default:
+		break;
+	}
+	store_keys_free(&ks);
+	return st;
+}
