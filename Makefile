@@ -93,6 +93,23 @@ asan:
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
+# Coverage-guided fuzzing with libFuzzer (clang). New corpus entries land in
+# tests/fuzz/corpus/<target>, crashes in tests/fuzz/crashes/<target>; both
+# are replayed by `make check`. FUZZ_SECONDS per target, FUZZ_JOBS in parallel.
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_TARGETS  = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
+fuzz:
+	$(MAKE) B=build/fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libkeymail.a
+	@for t in $(FUZZ_TARGETS); do \
+	    clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o build/fuzz/$$t tests/fuzz/$$t.c build/fuzz/libkeymail.a $(LDLIBS) || exit 1; \
+	    mkdir -p tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; \
+	    echo "fuzzing $$t for $(FUZZ_SECONDS)s x $(FUZZ_JOBS) jobs"; \
+	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) -max_len=65536 -rss_limit_mb=2048 \
+	        -artifact_prefix=tests/fuzz/crashes/$$t/ tests/fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1; \
+	    tail -n 3 fuzz-*.log 2>/dev/null; rm -f fuzz-*.log; \
+	done
+
 install: $(B)/keymail
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/help $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(B)/keymail $(DESTDIR)$(BINDIR)/keymail

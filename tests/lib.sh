@@ -10,6 +10,8 @@ set -u
 : "${KM_BUILD:=$KM_TOP/build}"
 : "${KM_TMP:=$(mktemp -d /tmp/keymail-test.XXXXXX)}"
 KEYMAIL=$KM_BUILD/keymail
+# Debian's python3 has python3-aiosmtpd; a python3 earlier in PATH may not.
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 SHARED_KEYS=$KM_TOP/../shared/testdata/keys
 T=$(mktemp -d "$KM_TMP/t.XXXXXX")
 chmod 755 "$T"
@@ -61,11 +63,11 @@ EOC
 # storing into the mbox $T/mbox) and an msmtp configuration pointing at it;
 # switches the config's sendmail to the real msmtp.
 km_smtp_start() {
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$T/maildir" >"$T/smtpd.log" 2>&1 &
+	port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	$PY -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$T/maildir" >"$T/smtpd.log" 2>&1 &
 	_smtp_pid=$!
 	i=0
-	while ! python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null; do
+	while ! $PY -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null; do
 		i=$((i + 1)); [ $i -gt 50 ] && { notok "SMTP receiver did not start"; return 1; }
 		sleep 0.1
 	done
@@ -101,3 +103,26 @@ km_gpg_genkey() {
 	gpg --batch --pinentry-mode loopback --passphrase '' --quick-gen-key "$2" "$1" default never >/dev/null 2>&1
 }
 km_gpg_fpr() { gpg --with-colons --fingerprint "$1" 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}'; }
+
+# km_mail OUT SUBJECT [BODYFILE [FROM]]: write a plain request mail
+km_mail() {
+	{
+		printf 'From: %s\n' "${4:-Alice Tester <alice@example.org>}"
+		printf 'To: pgp-public-keys@keys.test.example\nSubject: %s\n' "$2"
+		printf 'Message-ID: <%s.%s@example.org>\nDate: Sun, 22 Nov 2026 10:00:00 +0000\n\n' "$$" "$(date +%s%N)"
+		if [ $# -ge 3 ] && [ -n "$3" ]; then cat "$3"; fi
+	} >"$1"
+}
+# reply_subject FILE: the Subject of a reply (unfolded)
+reply_subject() { awk '/^$/ {exit} /^Subject:/ {s=$0; sub(/^Subject: /, "", s); getline n; while (n ~ /^[ \t]/) {s = s n; getline n}; print s; exit}' "$1"; }
+# decoded_body FILE: the text of a reply with quoted-printable undone
+decoded_body() { $PY - "$1" <<'PY'
+import email, sys
+from email import policy
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=policy.default)
+for part in m.walk():
+    if part.get_content_maintype() == 'multipart':
+        continue
+    sys.stdout.write(part.get_content() if part.get_content_maintype() == 'text' else part.get_payload(decode=True).decode('ascii', 'replace'))
+PY
+}

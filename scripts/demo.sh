@@ -1,0 +1,61 @@
+#!/bin/sh
+# scripts/demo.sh BUILD_DIR - run the robot on sample mails, for a first look.
+#
+# Starts a private PostgreSQL under ./demo/pg (as an unprivileged user),
+# makes a key with GnuPG, mails it to `keymail filter` with ADD, then asks
+# for it with GET, INDEX and VERBOSE INDEX, and prints every reply. The
+# "mailer" here is a script that files each reply under demo/outbox instead
+# of sending it. Run it again and ADD reports "nothing new".
+set -eu
+B=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+D=$top/demo
+mkdir -p "$D/outbox" "$D/gnupg"
+chmod 700 "$D/gnupg"
+rm -f "$D"/outbox/*.eml
+
+conn=$(sh scripts/pg.sh start "$D/pg")
+cat >"$D/mailer.sh" <<EOC
+#!/bin/sh
+n=\$(ls "$D/outbox" | wc -l)
+cat > "$D/outbox/\$(printf %03d \$((n + 1))).eml"
+EOC
+chmod +x "$D/mailer.sh"
+cat >"$D/keymail.conf" <<EOC
+# keymail.conf for the demo (see man/keymail.conf.5)
+database = $conn
+address = pgp-public-keys@keys.example.net
+sendmail = $D/mailer.sh
+help_dir = $top/help
+EOC
+KM="$top/$B/keymail -c $D/keymail.conf"
+$KM initdb
+
+export GNUPGHOME="$D/gnupg"
+if ! gpg --list-keys demo@example.org >/dev/null 2>&1; then
+	gpg --batch --pinentry-mode loopback --passphrase '' \
+	    --quick-gen-key 'Demo User <demo@example.org>' ed25519 default never 2>/dev/null
+	fpr=$(gpg --with-colons --list-keys demo@example.org | awk -F: '/^fpr/ {print $10; exit}')
+	gpg --batch --pinentry-mode loopback --passphrase '' --quick-add-key "$fpr" cv25519 encr never 2>/dev/null
+fi
+fpr=$(gpg --with-colons --list-keys demo@example.org | awk -F: '/^fpr/ {print $10; exit}')
+
+mail() { # SUBJECT [BODY-FILE]
+	{
+		printf 'From: Alice Example <alice@example.org>\nTo: pgp-public-keys@keys.example.net\n'
+		printf 'Subject: %s\nMessage-ID: <demo-%s@example.org>\n\n' "$1" "$(date +%s%N)"
+		[ $# -gt 1 ] && cat "$2"
+	} | $KM filter
+}
+
+gpg --armor --export "$fpr" > "$D/key.asc"
+for subject in ADD "GET 0x$fpr" "INDEX demo" "VERBOSE INDEX demo@example.org" "LAST 1"; do
+	if [ "$subject" = ADD ]; then mail ADD "$D/key.asc"; else mail "$subject"; fi
+	f=$(ls "$D"/outbox/*.eml | tail -n 1)
+	echo "==================== reply to: $subject"
+	cat "$f"
+done
+echo "===================="
+echo "Replies are in $D/outbox. The demo database keeps running:"
+echo "  stop it with: sh scripts/pg.sh stop $D/pg"
