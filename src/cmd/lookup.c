@@ -8,8 +8,10 @@
  * argument must appear in a user ID, case-insensitively; the reply limit
  * is checked after that filter (mail-protocol.md 1.3 Rec).
  *
- * Stored blobs are our own canonical, already-checked keys; they are parsed
- * again only to render them.
+ * Stored blobs are our own canonical, already-checked keys. INDEX checks
+ * them again before rendering (examine(): revoked and expired markers,
+ * verification marks) and VERBOSE INDEX also verifies third-party
+ * certifications whose issuer is in the store.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,8 +140,8 @@ find_keys(struct cmd_ctx *ctx, const char *arg, struct store_keys *out,
 }
 
 /* Concatenate stored keys into one armor block (mail-protocol.md 2.3). */
-static void
-armor_keys(struct cmd_ctx *ctx, const struct store_keys *ks, struct cmd_result *r)
+void
+cmd_armor_keys(struct cmd_ctx *ctx, const struct store_keys *ks, struct cmd_result *r)
 {
 	struct buf bin, out;
 	size_t i;
@@ -167,7 +169,7 @@ cmd_get(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 	enum store_status st;
 
 	if (find_keys(ctx, arg, &ks, r, &st) == FOUND)
-		armor_keys(ctx, &ks, r);
+		cmd_armor_keys(ctx, &ks, r);
 	store_keys_free(&ks);
 	return st;
 }
@@ -178,17 +180,6 @@ static bool
 is_self_sig(const struct pgp_key *k, const struct pgp_sig *s)
 {
 	return s->has_issuer && memcmp(s->issuer, k->pub.keyid, 8) == 0;
-}
-
-static bool
-key_is_revoked(const struct pgp_key *k)
-{
-	size_t i;
-
-	for (i = 0; i < k->nsigs; i++)
-		if (k->sigs[i].type == PGP_SIG_KEY_REVOKE && is_self_sig(k, &k->sigs[i]))
-			return true;
-	return false;
 }
 
 static char *
@@ -208,6 +199,27 @@ short_keyid(const uint8_t *id, bool longids, char *out)
 		pgp_hex(id + 4, 4, out);
 }
 
+/*
+ * Column 3 of a sig line, like column 3 of the pub line (pks's "disabled"
+ * flag), says what we know about the signature, in GnuPG's --check-sigs
+ * letters: '!' verified (every stored self-signature; a third-party one
+ * whose issuer's key is in the store and verifies it), '-' the issuer's
+ * key is in the store and the signature does not verify with it, ' ' not
+ * checked (issuer unknown here, or an algorithm we cannot verify).
+ */
+static char
+sig_flag(const struct pgp_sig *s)
+{
+	switch (s->state) {
+	case PGP_SIG_GOOD:
+		return '!';
+	case PGP_SIG_BAD:
+		return '-';
+	default:
+		return ' ';
+	}
+}
+
 static void
 render_sigs(struct cmd_ctx *ctx, const struct pgp_key *k, const struct pgp_component *c,
     const char *self_uid, struct buf *b, enum store_status *st)
@@ -222,8 +234,9 @@ render_sigs(struct cmd_ctx *ctx, const struct pgp_key *k, const struct pgp_compo
 		const char *label = s->type == PGP_SIG_CERT_REVOKE ? "rev" : "sig";
 
 		if (!s->has_issuer) {
-			buf_printf(b, "%s        %s%s(signature without issuer)\n", label,
-			    longids ? "????????????????" : "????????", "             ");
+			buf_printf(b, "%s%c       %s%s(signature without issuer)\n", label,
+			    sig_flag(s), longids ? "????????????????" : "????????",
+			    "             ");
 			continue;
 		}
 		short_keyid(s->issuer, longids, id);
@@ -235,10 +248,26 @@ render_sigs(struct cmd_ctx *ctx, const struct pgp_key *k, const struct pgp_compo
 			if (r == STORE_TEMPFAIL || r == STORE_ERROR)
 				*st = r;
 		}
-		buf_printf(b, "%s        %s             %s\n", label, id,
-		    who ? who : "(unknown signer - cannot be checked)");
+		buf_printf(b, "%s%c       %s             %s%s\n", label, sig_flag(s), id,
+		    who ? who : "(unknown signer - cannot be checked)",
+		    s->state == PGP_SIG_BAD ? " [does not verify]" : "");
 		free(who);
 	}
+}
+
+/* "C959 BDBA ... 5A9A": groups of 4, a double blank in the middle (as
+ * GnuPG prints a v4 fingerprint; the same for v6's 64 digits). */
+static void
+fpr_groups(const struct pgp_pubkey *pub, struct buf *b)
+{
+	char hex[65];
+	size_t i, n;
+
+	pgp_hex(pub->fpr, pub->fprlen, hex);
+	n = strlen(hex);
+	for (i = 0; i < n; i += 4)
+		buf_printf(b, "%s%.4s", i == 0 ? "" : i == n / 2 ? "  " : " ",
+		    hex + i);
 }
 
 static void
@@ -251,6 +280,7 @@ render_key(struct cmd_ctx *ctx, const struct pgp_key *k, bool verbose, struct bu
 	struct tm tm;
 	time_t created = (time_t)k->pub.created;
 	size_t i, pad = longids ? 38 : 30;
+	const char *marker = NULL;
 
 	short_keyid(k->pub.keyid, longids, id);
 	gmtime_r(&created, &tm);
@@ -258,10 +288,24 @@ render_key(struct cmd_ctx *ctx, const struct pgp_key *k, bool verbose, struct bu
 	/* The canonical order puts the primary user ID first. */
 	primary = k->nuids ? component_text(&k->uids[0]) : xstrdup("");
 	buf_printf(b, "pub %5u%c/%s %s ", k->pub.bits, pgp_algo_letter(k->pub.algo), id, date);
-	if (key_is_revoked(k))
-		buf_printf(b, "*** KEY REVOKED ***\n%*s%s\n", (int)pad, "", primary);
+	/* pks's revoked layout, and the same for an expired key; a revoked
+	 * key says so even when it has expired too (a revocation is final,
+	 * an expiry date can be moved). */
+	if (k->revoked)
+		marker = "*** KEY REVOKED ***";
+	else if (k->expires != 0 && (time_t)k->expires <= ctx->now)
+		marker = "*** KEY EXPIRED ***";
+	if (marker)
+		buf_printf(b, "%s\n%*s%s\n", marker, (int)pad, "", primary);
 	else
 		buf_printf(b, "%s\n", primary);
+	if (verbose) {
+		/* Not in pks's mail output; there because a v6 key cannot be
+		 * asked for by anything shorter with certainty. */
+		buf_puts(b, "      Key fingerprint = ");
+		fpr_groups(&k->pub, b);
+		buf_puts(b, "\n");
+	}
 	if (verbose && k->nuids)
 		render_sigs(ctx, k, &k->uids[0], primary, b, st);
 	for (i = 1; i < k->nuids; i++) {
@@ -273,6 +317,39 @@ render_key(struct cmd_ctx *ctx, const struct pgp_key *k, bool verbose, struct bu
 			render_sigs(ctx, k, &k->uids[i], primary, b, st);
 	}
 	free(primary);
+}
+
+/*
+ * Check a stored key again before showing it: its self-signatures (they
+ * were verified at ADD; this gives revoked, expired and '!' marks), and
+ * for VERBOSE INDEX its third-party certifications with the keys of
+ * their issuers found in the store (one lookup per key shown).
+ */
+static enum store_status
+examine(struct cmd_ctx *ctx, struct pgp_key *k, bool verbose)
+{
+	struct store_keys sg;
+	struct pgp_blob *blobs;
+	enum store_status st;
+	uint8_t *ids;
+	size_t n, i;
+
+	(void)pgp_key_check(k, ctx->now, NULL, 0);
+	if (!verbose || (n = pgp_key_cert_issuers(k, 0, &ids)) == 0)
+		return STORE_OK;
+	st = store_signers(ctx->store, ids, n, 2 * n, &sg);
+	free(ids);
+	if (st != STORE_OK)
+		return st;
+	blobs = xcalloc(sg.n ? sg.n : 1, sizeof(*blobs));
+	for (i = 0; i < sg.n; i++) {
+		blobs[i].data = sg.v[i].data;
+		blobs[i].len = sg.v[i].len;
+	}
+	(void)pgp_key_check_certs(k, 0, blobs, sg.n, ctx->now);
+	free(blobs);
+	store_keys_free(&sg);
+	return STORE_OK;
 }
 
 enum store_status
@@ -290,12 +367,23 @@ cmd_index(struct cmd_ctx *ctx, const char *arg, bool verbose, struct cmd_result 
 
 			if (k == NULL)
 				continue;	/* cannot happen for our own blobs; skip */
-			render_key(ctx, k, verbose, &r->body, &st);
+			st = examine(ctx, k, verbose);
+			if (st == STORE_OK)
+				render_key(ctx, k, verbose, &r->body, &st);
 			pgp_key_free(k);
 		}
 	}
 	store_keys_free(&ks);
 	return st;
+}
+
+/* LAST is bounded by max_reply_keys like every other key reply; the
+ * older max_last_reply_keys can only lower that. */
+size_t
+cmd_last_cap(const struct conf *c)
+{
+	return c->max_last_reply_keys < c->max_reply_keys ?
+	    c->max_last_reply_keys : c->max_reply_keys;
 }
 
 enum store_status
@@ -324,10 +412,10 @@ cmd_last(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 		return STORE_OK;
 	}
 	st = store_changed_since(ctx->store, ctx->now - (time_t)days * 86400,
-	    c->max_last_reply_keys, &ks);
+	    cmd_last_cap(c), &ks);
 	switch (st) {
 	case STORE_OK:
-		armor_keys(ctx, &ks, r);
+		cmd_armor_keys(ctx, &ks, r);
 		break;
 	case STORE_NOTFOUND:
 		st = STORE_OK;
@@ -339,7 +427,9 @@ cmd_last(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 		st = STORE_OK;
 		r->suffix = ", failed";
 		buf_printf(&r->body, "More than %zu keys changed in that time (limit "
-		    "max_last_reply_keys).\nPlease ask for fewer days.\n", c->max_last_reply_keys);
+		    "%s).\nPlease ask for fewer days.\n", cmd_last_cap(c),
+		    c->max_last_reply_keys < c->max_reply_keys ?
+		    "max_last_reply_keys" : "max_reply_keys");
 		break;
 	default:
 		break;

@@ -20,6 +20,10 @@
  * Any other character in the base64 makes the block PGP_ERR_ARMOR: it was
  * damaged, and guessing would hand corrupt packets to the parser.
  *
+ * pgp_base64_decode reads bare base64 (a key pasted without its armor
+ * lines) by the same rules, minus headers and CRC: only base64
+ * characters, blanks and line ends, '=' padding at the very end.
+ *
  * Memory: decoded data goes to a buffer owned by pgp_armor_scan, valid
  * during the callback only; each block is bounded by max_out.
  */
@@ -348,6 +352,24 @@ read_block(const char *text, size_t len, size_t *pos, enum pgp_armor_kind kind,
 	if (!ended)
 		return cb(ctx, kind, NULL, 0, false, PGP_ERR_ARMOR);
 	return cb(ctx, kind, out->data, out->len, false, PGP_OK);
+}
+
+enum pgp_status
+pgp_base64_decode(const char *text, size_t len, struct buf *out)
+{
+	struct dec d;
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	d.out = out;
+	for (i = 0; i < len && !d.bad; i++)
+		if (text[i] != '\n')
+			dec_char(&d, (unsigned char)text[i]);
+	if (!d.bad)
+		dec_finish(&d);
+	if (d.bad || d.nchars == 0)
+		return PGP_ERR_ARMOR;
+	return d.over ? PGP_ERR_LIMIT : PGP_OK;
 }
 
 size_t

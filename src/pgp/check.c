@@ -70,9 +70,14 @@
  * back-signature themselves before trusting a signature by the subkey.
  * BACKSIG_WITHOUT_FLAGS turns the stricter reading on.
  *
- * Cleaning: BAD signatures are removed; user IDs, attributes and subkeys
- * without a GOOD binding self-signature are removed, except that one with
- * a GOOD self-revocation is kept (revocations are never lost).
+ * Cleaning: identical packets are folded first (pgp_key_canonicalize), so
+ * a duplicate is verified once and never reported as dropped; BAD
+ * signatures are removed; user IDs, attributes and subkeys without a GOOD
+ * binding self-signature are removed, except that one with a GOOD
+ * self-revocation is kept (revocations are never lost). On success the
+ * detail sentence lists what was removed, including what key.c skipped
+ * while reading (pgp_key.skipped_*, trimmed_packets); the ADD reply shows
+ * it as "dropped:".
  *
  * Acceptance: PGP_OK when some user ID or attribute is validly
  * self-signed; also for a v6 key, or a v4 key that came without any user
@@ -850,9 +855,9 @@ apply_moves(struct check *c)
 			n = &k->subkeys[m->to.idx].nsigs;
 		}
 		if (has_copy(*arr, *n, &m->sig)) {
-			/* already there: the move would duplicate it */
+			/* already there: the move would duplicate it.
+			 * Deduplication, not a loss: not reported. */
 			pgp_sig_clear(&m->sig);
-			c->drop_sigs++;
 			continue;
 		}
 		*arr = pgp_grow(*arr, *n, sizeof(**arr));
@@ -1074,6 +1079,46 @@ say(char *detail, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Append ", N thing(s)" to the removed-list sentence when n > 0. */
+static void
+item(struct buf *b, unsigned n, const char *one, const char *many)
+{
+	if (n == 0)
+		return;
+	(void)buf_printf(b, "%s%u %s", b->len ? ", " : "removed ", n,
+	    n == 1 ? one : many);
+}
+
+/* The sentence of an accepted key: what was left out, and why. */
+static void
+removed(const struct check *c, char *detail, size_t n)
+{
+	const struct pgp_key *k = c->key;
+	struct buf b;
+
+	buf_init(&b, 0);
+	item(&b, c->drop_sigs, "signature that does not verify, is refused "
+	    "by policy or does not belong where it was", "signatures that "
+	    "do not verify, are refused by policy or do not belong where "
+	    "they were");
+	item(&b, c->drop_uids, "user ID or attribute without a valid "
+	    "self-signature", "user IDs or attributes without a valid "
+	    "self-signature");
+	item(&b, c->drop_subkeys, "subkey without a valid binding "
+	    "signature", "subkeys without a valid binding signature");
+	item(&b, k->skipped_packets, "packet of unknown type or version (a "
+	    "v5 or unreadable subkey, say)", "packets of unknown type or "
+	    "version (v5 or unreadable subkeys, say)");
+	item(&b, k->skipped_sigs, "unreadable or stray signature",
+	    "unreadable or stray signatures");
+	item(&b, k->trimmed_packets, "run of octets after the public key "
+	    "material of a key packet (cut off and not stored: a key packet "
+	    "ends there)", "runs of octets after the public key material of "
+	    "key packets (cut off and not stored: a key packet ends there)");
+	say(detail, n, "%s", b.len ? (const char *)b.data : "");
+	free(b.data);
+}
+
 enum pgp_status
 pgp_key_check(struct pgp_key *key, time_t now, char *detail,
     size_t detaillen)
@@ -1084,6 +1129,11 @@ pgp_key_check(struct pgp_key *key, time_t now, char *detail,
 	bool had_uids = key->nuids > 0, uid_ok = false, direct_ok = false;
 
 	say(detail, detaillen, "%s", "");
+	/* Identical packets are one packet (RFC 9580 keeps no order we
+	 * need): dedup first, so that a duplicate is neither verified twice
+	 * nor reported as dropped, and the result does not depend on the
+	 * order packets came in. */
+	pgp_key_canonicalize(key);
 	memset(&c, 0, sizeof(c));
 	c.key = key;
 	c.now = now;
@@ -1114,16 +1164,9 @@ pgp_key_check(struct pgp_key *key, time_t now, char *detail,
 		uid_ok = uid_ok || key->uids[i].valid;
 	direct_ok = newest_binding(key->sigs, key->nsigs) != NULL;
 	if (uid_ok || (direct_ok && (key->pub.version == 6 || !had_uids))) {
-		/* On success the detail says what cleaning removed. */
-		if (c.drop_sigs || c.drop_uids || c.drop_subkeys)
-			say(detail, detaillen, "removed %u bad, misplaced or "
-			    "duplicate signature%s, %u user ID%s or "
-			    "attribute%s and %u subkey%s without a valid "
-			    "self-signature", c.drop_sigs,
-			    c.drop_sigs == 1 ? "" : "s", c.drop_uids,
-			    c.drop_uids == 1 ? "" : "s",
-			    c.drop_uids == 1 ? "" : "s", c.drop_subkeys,
-			    c.drop_subkeys == 1 ? "" : "s");
+		/* On success the detail says what reading and cleaning
+		 * removed (empty when nothing was). */
+		removed(&c, detail, detaillen);
 		return PGP_OK;
 	}
 	if (c.nself == 0) {
@@ -1143,4 +1186,131 @@ pgp_key_check(struct pgp_key *key, time_t now, char *detail,
 	if (c.nunsupported == c.nself)
 		return PGP_ERR_UNSUPPORTED;
 	return PGP_ERR_NO_SELFSIG;
+}
+
+/* ---- third-party certifications ---------------------------------------- */
+
+/*
+ * A third-party certification (0x10-0x13) or certification revocation
+ * (0x30) on a user ID or attribute is checked with its issuer's primary
+ * key, read from the first packet of the issuer's stored blob (our own
+ * canonical form, so the primary key packet comes first and has no
+ * trailing octets). The policy table at the top applies as to
+ * self-signatures (MD5 refused, SHA-1 only before 2023, not dated in the
+ * future, not older than the key it certifies). pgp_key_check never does
+ * this (it has no store); the store does it for flooded user IDs
+ * (store_pg.c, pgp_key_cap_certs) and VERBOSE INDEX for display.
+ */
+struct signer {
+	struct pgp_pubkey pub;
+	struct pgp_packet pkt;		/* primary key packet, body owned */
+};
+
+static int
+signer_read(const uint8_t *blob, size_t len, struct signer *sg)
+{
+	struct rd r;
+	struct pgp_pkthdr h;
+
+	memset(sg, 0, sizeof(*sg));
+	rd_init(&r, blob, len);
+	if (pgp_packet_next(&r, &h) != PGP_OK || h.tag != PGP_TAG_PUBKEY ||
+	    h.partial || pgp_pubkey_parse(h.body, h.len, false, &sg->pub,
+	    NULL, 0) != PGP_OK || sg->pub.version < 4 ||
+	    sg->pub.trailing != 0)
+		return -1;
+	sg->pkt.tag = PGP_TAG_PUBKEY;
+	sg->pkt.body = xmemdup(h.body, h.len);
+	sg->pkt.len = h.len;
+	return 0;
+}
+
+static int
+signer_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct signer *)a)->pub.keyid,
+	    ((const struct signer *)b)->pub.keyid, 8);
+}
+
+/* Does component comp carry more than over third-party signatures? */
+static bool
+crowded(const struct pgp_key *k, const struct pgp_component *comp,
+    size_t over)
+{
+	size_t i, n = 0;
+
+	if (over == 0)
+		return true;
+	for (i = 0; i < comp->nsigs; i++)
+		if (issuer_is(&comp->sigs[i], &k->pub) != 1 && ++n > over)
+			return true;
+	return false;
+}
+
+size_t
+pgp_key_check_certs(struct pgp_key *key, size_t over,
+    const struct pgp_blob *signers, size_t nsigners, time_t now)
+{
+	struct signer *sg = NULL, probe, *hit;
+	struct check c;
+	size_t i, j, n = 0, ngood = 0;
+
+	if (nsigners == 0)
+		return 0;
+	sg = xreallocarray(NULL, nsigners, sizeof(*sg));
+	for (i = 0; i < nsigners; i++)
+		if (signer_read(signers[i].data, signers[i].len, &sg[n]) == 0)
+			n++;
+	qsort(sg, n, sizeof(*sg), signer_cmp);
+	memset(&c, 0, sizeof(c));
+	c.key = key;
+	c.now = now;
+	for (i = 0; i < key->nuids && n > 0; i++) {
+		struct pgp_component *u = &key->uids[i];
+
+		if (!crowded(key, u, over))
+			continue;
+		for (j = 0; j < u->nsigs; j++) {
+			struct pgp_sig *s = &u->sigs[j];
+			size_t lo, hi;
+
+			if (!s->has_issuer || issuer_is(s, &key->pub) != 0 ||
+			    !(is_cert(s->type) ||
+			    s->type == PGP_SIG_CERT_REVOKE))
+				continue;
+			memcpy(probe.pub.keyid, s->issuer, 8);
+			hit = bsearch(&probe, sg, n, sizeof(*sg), signer_cmp);
+			if (hit == NULL)
+				continue;
+			/* Every signer with this key ID, until one is the
+			 * issuer (by fingerprint when the sig names one). */
+			lo = hi = (size_t)(hit - sg);
+			while (lo > 0 && signer_cmp(&sg[lo - 1], hit) == 0)
+				lo--;
+			while (hi + 1 < n && signer_cmp(&sg[hi + 1], hit) == 0)
+				hi++;
+			for (; lo <= hi; lo++) {
+				enum pgp_sig_state st;
+
+				if (issuer_is(s, &sg[lo].pub) != 1)
+					continue;
+				st = verify(&c, s, &u->pkt, &sg[lo].pub,
+				    &sg[lo].pkt);
+				if (st == PGP_SIG_GOOD)
+					st = policy(&c, s, key->pub.created);
+				s->state = st;
+				s->note = NULL;	/* notes are for self-sigs */
+				if (st == PGP_SIG_GOOD) {
+					ngood++;
+					break;
+				}
+			}
+		}
+	}
+	for (i = 0; i < NPREFIX; i++)
+		pgp_hash_free(c.prefix[i]);
+	for (i = 0; i < n; i++)
+		free(sg[i].pkt.body);
+	free(sg);
+	return ngood;
 }

@@ -19,8 +19,19 @@
  *    fingerprint when the public part can be read);
  *  - message packets (1, 3, 4, 8, 9, 11, 18, 19, 20) make the key
  *    PGP_ERR_FORBIDDEN: a key that contains them is not a key;
- *  - a signature that does not parse is dropped, as are signatures before
- *    the first user ID other than direct-key sigs and key revocations;
+ *  - a signature that does not parse is dropped. Any other signature
+ *    between the primary key and the first user ID is kept with the
+ *    direct-key signatures, whatever its type: pgp_key_check moves a
+ *    certification found there to the user ID it was made over (keys
+ *    pasted together by hand put them there) or drops it, and says so;
+ *  - a v2/v3 (PGP 2.x) primary key is refused (PGP_ERR_VERSION) by
+ *    policy, after its MD5 fingerprint is computed to name it in the
+ *    report; v5 (LibrePGP) and unknown versions are refused too;
+ *  - octets after the public key material of a key packet of a known
+ *    algorithm are cut off (fingerprint and signatures cover the public
+ *    part, as in GnuPG) and reported; the one case seen in the wild is
+ *    a secret key's encrypted fields behind a public key tag, which
+ *    must never be stored;
  *  - a subkey of version 5 or of unknown version, or with unreadable
  *    material, is dropped together with the signatures that follow it;
  *  - a packet of unknown tag (15, 16, 22..63, including the private and
@@ -201,6 +212,16 @@ start_key(struct kb *a, const struct pgp_pkthdr *h)
 		    "packet) refused");
 		return;
 	}
+	if (pub.version < 4) {
+		/* Policy: parsed and named (MD5 fingerprint), not stored.
+		 * PGP 2 keys rest on MD5 and RSA moduli from the 1990s;
+		 * RFC 9580 5.5.2.1 forbids generating them, GnuPG 2.2
+		 * skips them and no current implementation uses them. */
+		refuse(a, PGP_ERR_VERSION, "v%u keys (PGP 2.x) are obsolete "
+		    "(RFC 9580 forbids generating them); keymail does not "
+		    "store them", pub.version);
+		return;
+	}
 	if (st != PGP_OK) {
 		refuse(a, st, "primary key: %s", why);
 		return;
@@ -212,9 +233,12 @@ start_key(struct kb *a, const struct pgp_pkthdr *h)
 	}
 	a->key = xcalloc(1, sizeof(*a->key));
 	a->key->pkt.tag = PGP_TAG_PUBKEY;
-	a->key->pkt.body = xmemdup(h->body, h->len);
-	a->key->pkt.len = h->len;
+	/* Octets after the public material are not kept (pgp.h). */
+	a->key->pkt.len = h->len - pub.trailing;
+	a->key->pkt.body = xmemdup(h->body, a->key->pkt.len);
 	a->key->pub = pub;
+	a->key->pub.trailing = 0;
+	a->key->trimmed_packets = pub.trailing != 0;
 	a->key->primary_uid = -1;
 }
 
@@ -239,17 +263,16 @@ add_sig(struct kb *a, const struct pgp_pkthdr *h)
 		n = &key->subkeys[key->nsubkeys - 1].nsigs;
 		break;
 	default:
+		key->skipped_sigs++;	/* belongs to a dropped packet */
 		return;
 	}
 	memset(&s, 0, sizeof(s));
 	s.pkt.tag = PGP_TAG_SIG;
 	s.pkt.body = xmemdup(h->body, h->len);
 	s.pkt.len = h->len;
-	if (pgp_sig_parse(&s) != PGP_OK ||
-	    (a->at == AT_PRIMARY && s.type != PGP_SIG_DIRECT &&
-	    s.type != PGP_SIG_KEY_REVOKE)) {
-		/* malformed, or a certification of nothing: dropped, the
-		 * key lives on */
+	if (pgp_sig_parse(&s) != PGP_OK) {
+		/* malformed: dropped, the key lives on */
+		key->skipped_sigs++;
 		free(s.pkt.body);
 		return;
 	}
@@ -269,12 +292,17 @@ add_component(struct kb *a, const struct pgp_pkthdr *h)
 		    0) != PGP_OK || (c.sub.version != 4 &&
 		    c.sub.version != 6)) {
 			a->at = AT_SKIP;	/* v5/unknown/bad subkey */
+			key->skipped_packets++;
 			return;
 		}
 	}
 	c.pkt.tag = h->tag;
-	c.pkt.body = xmemdup(h->body, h->len);
-	c.pkt.len = h->len;
+	c.pkt.len = h->len - c.sub.trailing;	/* 0 unless a subkey */
+	c.pkt.body = xmemdup(h->body, c.pkt.len);
+	if (c.sub.trailing != 0) {
+		key->trimmed_packets++;
+		c.sub.trailing = 0;
+	}
 	if (h->tag == PGP_TAG_PUBSUBKEY) {
 		key->subkeys = pgp_grow(key->subkeys, key->nsubkeys,
 		    sizeof(*key->subkeys));
@@ -358,6 +386,7 @@ key_packet(struct kb *a, const struct pgp_pkthdr *h)
 		break;		/* dropped; attribution of sigs unchanged */
 	default:
 		a->at = AT_SKIP;	/* unknown tag: see the top comment */
+		a->key->skipped_packets++;
 		break;
 	}
 }

@@ -15,6 +15,9 @@
  * by binary search, so a key with thousands of signatures merges in
  * O((n + m) log(n + m)).
  *
+ * pgp_key_cap_certs (at the end) bounds third-party signatures per user ID
+ * against certificate flooding; its rule keeps the merge order-independent.
+ *
  * Keys handled here were built by key.c (trusted structure, untrusted
  * content). Memory: merge copies what it takes from src (src is not
  * changed); canonicalize frees the duplicates it removes. Arrays keep the
@@ -572,4 +575,186 @@ pgp_key_count(const struct pgp_key *key, struct pgp_merge_counts *counts)
 	for (i = 0; i < key->nsubkeys; i++)
 		for (j = 0; j < key->subkeys[i].nsigs; j++)
 			count_sig(&key->subkeys[i].sigs[j], counts);
+}
+
+/* ---- certificate flooding (CVE-2019-13050) ------------------------------ */
+
+/*
+ * Rule: on each user ID or attribute, every self-signature is kept; of
+ * the third-party signatures (certifications and certification
+ * revocations by other keys, and signatures without issuer) at most max
+ * are kept, the first in this order:
+ *   1. state: GOOD (verified with the issuer's key from our store, see
+ *      pgp_key_check_certs) before not checked or unsupported, before BAD;
+ *   2. the rank of the signature among its issuer's signatures of the same
+ *      state on this component, newest first: each issuer's newest before
+ *      anybody's second one, so one key cannot fill the list alone;
+ *   3. newer before older;
+ *   4. body bytes (a total order: no ties).
+ * Every criterion depends on the signature and its issuer's other
+ * signatures alone, so a signature left out of a set is also left out of
+ * any larger set: capping (A + B) equals capping (capped A + B), and the
+ * merge stays order-independent for a given store. What the attacker
+ * controls (creation times, issuer keys) cannot push out the verified
+ * certifications of keys we know, and cannot push out self-signatures at
+ * all, so a flooded key stays usable and bounded.
+ */
+
+static bool
+third_party(const struct pgp_key *key, const struct pgp_sig *s)
+{
+	return !self_issued(key, s);
+}
+
+static size_t
+count_third(const struct pgp_key *key, const struct pgp_component *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nsigs; i++)
+		if (third_party(key, &c->sigs[i]))
+			n++;
+	return n;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 8);
+}
+
+size_t
+pgp_key_cert_issuers(const struct pgp_key *key, size_t over, uint8_t **ids)
+{
+	uint8_t *v = NULL;
+	size_t i, j, n = 0, w;
+
+	*ids = NULL;
+	for (i = 0; i < key->nuids; i++) {
+		const struct pgp_component *c = &key->uids[i];
+
+		if (over != 0 && count_third(key, c) <= over)
+			continue;
+		for (j = 0; j < c->nsigs; j++) {
+			if (!third_party(key, &c->sigs[j]) ||
+			    !c->sigs[j].has_issuer)
+				continue;
+			v = pgp_grow(v, n, 8);
+			memcpy(v + 8 * n, c->sigs[j].issuer, 8);
+			n++;
+		}
+	}
+	if (n == 0)
+		return 0;
+	qsort(v, n, 8, id_cmp);
+	for (i = 1, w = 1; i < n; i++)
+		if (memcmp(v + 8 * (w - 1), v + 8 * i, 8) != 0)
+			memmove(v + 8 * w++, v + 8 * i, 8);
+	*ids = v;
+	return w;
+}
+
+/* One third-party signature while ranking. */
+struct ranked {
+	struct pgp_sig *s;
+	int class;		/* 0 GOOD, 1 unchecked/unsupported, 2 BAD */
+	size_t nth;		/* rank among its issuer's, same class */
+	uint8_t issuer[9];	/* has_issuer flag, then the key ID */
+};
+
+static int
+sig_class(const struct pgp_sig *s)
+{
+	return s->state == PGP_SIG_GOOD ? 0 : s->state == PGP_SIG_BAD ? 2 : 1;
+}
+
+/* Group by (class, issuer), newest first within a group. */
+static int
+group_cmp(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	int c;
+
+	if (x->class != y->class)
+		return x->class < y->class ? -1 : 1;
+	if ((c = memcmp(x->issuer, y->issuer, sizeof(x->issuer))) != 0)
+		return c;
+	return sig_cmp(x->s, y->s);
+}
+
+/* The keeping order of the rule above. */
+static int
+rank_cmp(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->class != y->class)
+		return x->class < y->class ? -1 : 1;
+	if (x->nth != y->nth)
+		return x->nth < y->nth ? -1 : 1;
+	return sig_cmp(x->s, y->s);
+}
+
+/* Cap one component; returns the number of signatures removed. */
+static size_t
+cap_component(const struct pgp_key *key, struct pgp_component *c, size_t max)
+{
+	struct ranked *r;
+	bool *drop;
+	size_t i, j, n = 0, w = 0, dropped;
+
+	r = xreallocarray(NULL, c->nsigs ? c->nsigs : 1, sizeof(*r));
+	for (i = 0; i < c->nsigs; i++) {
+		struct pgp_sig *s = &c->sigs[i];
+
+		if (!third_party(key, s))
+			continue;
+		r[n].s = s;
+		r[n].class = sig_class(s);
+		r[n].issuer[0] = s->has_issuer;
+		memcpy(r[n].issuer + 1, s->issuer, 8);
+		if (!s->has_issuer)
+			memset(r[n].issuer + 1, 0, 8);
+		n++;
+	}
+	qsort(r, n, sizeof(*r), group_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && r[j].class == r[i].class &&
+		    memcmp(r[j].issuer, r[i].issuer, sizeof(r[i].issuer)) == 0;
+		    j++)
+			r[j].nth = j - i;
+	}
+	qsort(r, n, sizeof(*r), rank_cmp);
+	/* Mark the losers, then compact in place: the kept signatures stay
+	 * in canonical order. */
+	drop = xcalloc(c->nsigs ? c->nsigs : 1, sizeof(*drop));
+	for (i = max; i < n; i++)
+		drop[r[i].s - c->sigs] = true;
+	dropped = n > max ? n - max : 0;
+	for (i = 0; i < c->nsigs; i++) {
+		if (drop[i]) {
+			pgp_sig_clear(&c->sigs[i]);
+			continue;
+		}
+		if (w != i)
+			c->sigs[w] = c->sigs[i];
+		w++;
+	}
+	c->nsigs = w;
+	free(drop);
+	free(r);
+	return dropped;
+}
+
+size_t
+pgp_key_cap_certs(struct pgp_key *key, size_t max)
+{
+	size_t i, dropped = 0;
+
+	if (max == 0)
+		return 0;
+	for (i = 0; i < key->nuids; i++)
+		if (count_third(key, &key->uids[i]) > max)
+			dropped += cap_component(key, &key->uids[i], max);
+	return dropped;
 }

@@ -495,13 +495,17 @@ pgp_pubkey_parse(const uint8_t *body, size_t len, bool secret,
 			goto short_packet;
 		pk->material_off = 6;
 		if (!secret) {
-			/* The fingerprint covers the whole body, so a key
-			 * with damaged material can still be named. */
-			if (fingerprint(pk, body, len) < 0) {
+			/* The fingerprint covers the public key material: the
+			 * whole body, less what follows known material (see
+			 * pgp_pubkey.trailing); the whole body also when the
+			 * material is damaged, so such a key can be named. */
+			rc = material_parse(&r, pk);
+			if (rc == 0)
+				pk->trailing = r.left;
+			if (fingerprint(pk, body, len - pk->trailing) < 0) {
 				snprintf(detail, dl, "v4 key packet too long");
 				return PGP_ERR_MALFORMED;
 			}
-			rc = material_parse(&r, pk);
 			if (rc < 0)
 				goto bad_material;
 			return PGP_OK;
@@ -519,12 +523,13 @@ pgp_pubkey_parse(const uint8_t *body, size_t len, bool secret,
 			goto short_packet;
 		pk->material_off = 10;
 		mat_ok = rd_sub(&r, mlen, &m) == 0;
-		/* The fingerprint covers the whole body of a public packet,
-		 * the public part of a secret one. */
-		if (!secret)
-			fpr_ok = fingerprint(pk, body, len) == 0;
-		else if (mat_ok)
+		/* The fingerprint covers the public part: up to the end of
+		 * the material (octets after it are cut, as for v4), or the
+		 * whole body when the material length is wrong. */
+		if (mat_ok)
 			fpr_ok = fingerprint(pk, body, len - r.left) == 0;
+		else if (!secret)
+			fpr_ok = fingerprint(pk, body, len) == 0;
 		if (pk->version == 5) {
 			/* LibrePGP v5: refused, named when possible */
 			snprintf(detail, dl, "v5 keys are not supported");
@@ -539,14 +544,11 @@ pgp_pubkey_parse(const uint8_t *body, size_t len, bool secret,
 			snprintf(detail, dl, "cannot compute fingerprint");
 			return PGP_ERR_MALFORMED;
 		}
-		if (!secret && r.left != 0) {
-			snprintf(detail, dl, "v%u key packet has %zu octets "
-			    "after its key material", pk->version, r.left);
-			return PGP_ERR_MALFORMED;
-		}
 		rc = material_parse(&m, pk);
 		if (rc < 0 || (rc == 0 && m.left != 0))
 			goto bad_material;
+		if (!secret)
+			pk->trailing = r.left;
 		return PGP_OK;
 	default:
 		snprintf(detail, dl, "unsupported key version %u", pk->version);

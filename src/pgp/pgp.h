@@ -45,6 +45,11 @@ struct pgp_limits {
 	size_t max_key_size;		/* binary bytes of one transferable key */
 	size_t max_packets_per_key;
 	size_t max_uid_length;
+	/* Third-party signatures kept per user ID or attribute when a key
+	 * is merged into the store (pgp_key_cap_certs); not a parse limit:
+	 * pgp_keys_read ignores it. Last, so that older three-field
+	 * initializers leave it 0 (no limit). */
+	size_t max_sigs_per_uid;
 };
 
 /* OpenPGP packet tags used here. */
@@ -100,6 +105,12 @@ struct pgp_pubkey {
 	size_t fprlen;
 	uint8_t keyid[8];	/* v4: last 8 of fpr; v6: first 8; v3: low 64 bits of n */
 	size_t material_off;	/* offset of public key material in packet body */
+	/* Octets after the public key material of a public key packet
+	 * (tag 6/14) of a known algorithm. Not part of the key: the
+	 * fingerprint is computed without them, as GnuPG does, and key.c
+	 * cuts them off. Seen in the wild: a secret key packet's encrypted
+	 * fields behind a public key tag. */
+	size_t trailing;
 };
 
 /* Parsed signature packet fields (views into sig->pkt.body). */
@@ -164,6 +175,13 @@ struct pgp_key {
 	size_t nuids;
 	struct pgp_component *subkeys;
 	size_t nsubkeys;
+	/* What key.c left out while reading (pgp_key_check reports it):
+	 * packets of unknown tag, v5 / unknown-version / unreadable
+	 * subkeys, and the signatures that followed them; signatures that
+	 * do not parse or certify nothing (before the first user ID). */
+	unsigned skipped_packets;
+	unsigned skipped_sigs;
+	unsigned trimmed_packets;	/* key packets cut (pgp_pubkey.trailing) */
 	/* Summary, set by pgp_key_check(): */
 	bool revoked;			/* GOOD key revocation present */
 	uint32_t expires;		/* absolute expiry time, 0 if none */
@@ -179,6 +197,8 @@ struct pgp_merge_counts {
 	unsigned new_subkeys;
 	unsigned new_sigs;		/* certifications and bindings */
 	unsigned new_revocations;	/* key, subkey or UID revocations */
+	unsigned capped_sigs;		/* third-party sigs left out by
+					 * max_sigs_per_uid (set by the store) */
 };
 
 /* ---- armor.c ---------------------------------------------------------- */
@@ -205,6 +225,13 @@ typedef int (*pgp_armor_cb)(void *ctx, enum pgp_armor_kind kind,
  * no bound). */
 size_t pgp_armor_scan(const char *text, size_t len, size_t max_out,
     pgp_armor_cb cb, void *ctx);
+
+/* Decode untrusted text that is nothing but base64 (blanks and line ends
+ * allowed, '=' padding only at the end) into out (its cap bounds the
+ * size). PGP_OK; PGP_ERR_ARMOR for any other character or an empty
+ * text; PGP_ERR_LIMIT when out's cap was reached. */
+enum pgp_status pgp_base64_decode(const char *text, size_t len,
+    struct buf *out);
 
 /* Write a PUBLIC KEY BLOCK: BEGIN line, empty line, 64-column base64, CRC
  * line, END line, LF line ends. Returns -1 if out's cap is exceeded. */
@@ -239,6 +266,15 @@ enum pgp_status pgp_keys_read(const uint8_t *data, size_t len,
  * Returns NULL on any error. */
 struct pgp_key *pgp_key_parse_one(const uint8_t *data, size_t len,
     const struct pgp_limits *lim, enum pgp_status *st);
+
+/* split.c: framing of the packet at the start of untrusted data, from its
+ * header alone (the body need not be there yet), so that a large dump can
+ * be cut into whole keys before parsing. Sets the tag and the total size
+ * (header + body). PGP_ERR_TRUNCATED: the header itself is incomplete;
+ * PGP_ERR_MALFORMED: not a packet header, tag 0, or a partial or
+ * indeterminate length (never valid in a key). */
+enum pgp_status pgp_packet_frame(const uint8_t *data, size_t len,
+    uint8_t *tag, size_t *size);
 
 void pgp_key_free(struct pgp_key *key);
 
@@ -328,6 +364,41 @@ void pgp_hash_free(struct pgp_hash *h);
 enum pgp_sig_state pgp_crypto_verify(const struct pgp_pubkey *pub,
     const uint8_t *keybody, size_t keylen, const struct pgp_sig *sig,
     const uint8_t *digest, size_t dlen);
+
+/* A view of bytes owned by someone else (a stored key, say). */
+struct pgp_blob {
+	const uint8_t *data;
+	size_t len;
+};
+
+/*
+ * Verify third-party certifications (0x10-0x13) and certification
+ * revocations (0x30) on key's user IDs and attributes with their issuers'
+ * keys: signers are stored keys (our canonical blobs, or prefixes of them
+ * holding at least the primary key packet, which is all that is read;
+ * untrusted all the same). Only components with more than over
+ * third-party signatures are looked at (over 0: all). A signature whose
+ * issuer is among the signers gets state GOOD, BAD or UNSUPPORTED, under
+ * the policy table of check.c (hash, future date, not older than the
+ * key); the others keep their state. Returns the number found GOOD.
+ */
+size_t pgp_key_check_certs(struct pgp_key *key, size_t over,
+    const struct pgp_blob *signers, size_t nsigners, time_t now);
+
+/*
+ * Certificate flooding (CVE-2019-13050). pgp_key_cap_certs keeps every
+ * self-signature and at most max third-party signatures on each user ID
+ * and attribute, chosen by the rule in merge.c (verified first, each
+ * issuer's newest first, then newest); it needs the key in canonical
+ * order (pgp_key_merge leaves it so) and keeps it so. Returns how many
+ * signatures it removed (0 when max is 0). pgp_key_cert_issuers lists
+ * the distinct issuer key IDs (8 octets each, sorted; *ids malloc'd, NULL
+ * when none) of the third-party signatures on components that have more
+ * than over of them (over 0: all): the keys to look up before capping.
+ */
+size_t pgp_key_cap_certs(struct pgp_key *key, size_t max);
+size_t pgp_key_cert_issuers(const struct pgp_key *key, size_t over,
+    uint8_t **ids);
 
 /*
  * Check a parsed key: verify every self-signature (user-ID and attribute

@@ -39,9 +39,12 @@ check "INDEX olga layout (EdDSA letter E, 255 bits)" grep -qxF -f "$T/want" "$T/
 km_mail "$T/v.eml" "VERBOSE INDEX ivan@example.org"; km_filter "$T/v.eml"
 decoded_body "$(last_reply)" > "$T/got"
 ivan8=$(echo "$IVAN" | cut -c33-40); olga8=$(echo "$OLGA" | cut -c33-40); unk8=$(echo "$UNK" | cut -c33-40)
-check "self-signature line" grep -qxF "sig        $ivan8             Ivan Work <ivan@work.example>" "$T/got"
-check "known signer line" grep -qxF "sig        $olga8             Olga Other <olga@example.org>" "$T/got"
+# column 3: '!' verified (self-signatures; Olga's key is in the store),
+# ' ' not checked (the unknown signer's key is not)
+check "self-signature line" grep -qxF "sig!       $ivan8             Ivan Work <ivan@work.example>" "$T/got"
+check "known signer line, verified" grep -qxF "sig!       $olga8             Olga Other <olga@example.org>" "$T/got"
 check "unknown signer line" grep -qxF "sig        $unk8             (unknown signer - cannot be checked)" "$T/got"
+check "fingerprint line" grep -qxF "      Key fingerprint = $(echo "$IVAN" | sed 's/..../& /g; s/ $//; s/\(\([^ ]* \)\{4\}[^ ]*\) /\1  /')" "$T/got"
 check "second user ID line" grep -qxF "                               Ivan Index <ivan@example.org>" "$T/got"
 
 # Revoked key: the marker, and the user ID on the next line at column 30.
@@ -59,6 +62,25 @@ check "revoked: user ID at column 30" grep -qxF "                              O
 km_mail "$T/a.eml" ADD "$T/keys.asc"; km_filter "$T/a.eml"
 km_mail "$T/i.eml" "INDEX olga"; km_filter "$T/i.eml"
 check "revocation never forgotten" grep -q "KEY REVOKED" "$(last_reply)"
+
+# Expired key: made with gpg's clock in 2020, valid for one day. The same
+# layout with *** KEY EXPIRED ***; revoked and expired shows REVOKED.
+gpg --batch --pinentry-mode loopback --passphrase '' --faked-system-time 20200101T000000 \
+    --quick-gen-key 'Ella Expired <ella@example.org>' ed25519 default 1d >/dev/null 2>&1
+ELLA=$(km_gpg_fpr ella@example.org); ella8=$(echo "$ELLA" | cut -c33-40)
+gpg --armor --export "$ELLA" > "$T/ella.asc"
+km_mail "$T/a.eml" ADD "$T/ella.asc"; km_filter "$T/a.eml"
+check "expired key stored" grep -q "New public keys added: 1" "$(last_reply)"
+km_mail "$T/i.eml" "INDEX ella"; km_filter "$T/i.eml"
+decoded_body "$(last_reply)" > "$T/got"
+check "expired marker" grep -qx "pub   255E/$ella8 2020/01/01 \*\*\* KEY EXPIRED \*\*\*" "$T/got"
+check "expired: user ID at column 30" grep -qxF "                              Ella Expired <ella@example.org>" "$T/got"
+sed 's/^:-----BEGIN/-----BEGIN/' "$GNUPGHOME/openpgp-revocs.d/$ELLA.rev" > "$T/rev.asc"
+gpg --batch --faked-system-time 20200101T000100 --import "$T/rev.asc" >/dev/null 2>&1
+gpg --armor --export "$ELLA" > "$T/ella-rev.asc"
+km_mail "$T/a.eml" ADD "$T/ella-rev.asc"; km_filter "$T/a.eml"
+km_mail "$T/i.eml" "INDEX ella"; km_filter "$T/i.eml"
+check "revoked and expired: REVOKED" grep -q "^pub   255E/$ella8 2020/01/01 \*\*\* KEY REVOKED \*\*\*$" "$(last_reply)"
 
 # Too many / nothing
 km_mail "$T/i.eml" "INDEX nobody-here"; km_filter "$T/i.eml"

@@ -9,7 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct pgp_limits lim = { 1u << 20, 2000, 4096 };
+static const struct pgp_limits lim = { 1u << 20, 2000, 4096, 0 };
 
 static int
 on_key(void *ctx, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "pgp/internal.h"
 #include "pgp/pgp.h"
 #include "pgp_fixture.h"
 #include "util/buf.h"
@@ -398,7 +399,7 @@ test_length_boundaries(void)
 {
 	static const size_t lens[] = { 0, 1, 191, 192, 255, 256, 8383, 8384,
 	    65535, 65536, 70000 };
-	struct pgp_limits lim = { 10u << 20, 1000, 100000 };
+	struct pgp_limits lim = { 10u << 20, 1000, 100000, 0 };
 	struct buf b;
 	struct res r;
 	uint8_t *uid = malloc(70000);
@@ -553,6 +554,7 @@ test_stream_rules(void)
 	static const uint8_t marker[] = { 'P', 'G', 'P' };
 	static const uint8_t trust[] = { 0, 0 };
 	static const uint8_t junk[] = { 1, 2, 3, 4 };
+	static const uint8_t message_tags[] = { 1, 3, 4, 8, 9, 11, 18, 19, 20 };
 	struct buf b;
 	struct res r;
 	enum pgp_status st;
@@ -609,8 +611,11 @@ test_stream_rules(void)
 	res_free(&r);
 	free(b.data);
 
-	/* Message packets inside a key: FORBIDDEN; the next key is read. */
-	for (c = 8; c <= 11; c += 3) {
+	/* Message packets inside a key (session keys, one-pass signatures,
+	 * compressed, encrypted, literal, MDC, AEAD): FORBIDDEN; the next
+	 * key is read. */
+	for (i = 0; i < (int)sizeof(message_tags); i++) {
+		c = message_tags[i];
 		buf_init(&b, 0);
 		build(&b, (const int[]){ P_PUB, P_UID1, P_SIG1, -1 }, OLD1);
 		put_pkt(&b, c, junk, sizeof(junk), OLD1);
@@ -626,6 +631,26 @@ test_stream_rules(void)
 		free(b.data);
 	}
 
+	/* Compressed data as GnuPG streams it (partial body lengths) is
+	 * refused as such, not merely as a framing oddity. */
+	buf_init(&b, 0);
+	build(&b, (const int[]){ P_PUB, P_UID1, P_SIG1, -1 }, OLD1);
+	{
+		/* tag 8, a 2-octet partial chunk, then a final 1-octet one */
+		static const uint8_t streamed[] = { 0xc8, 0xe1, 1, 2, 1, 3 };
+
+		buf_append(&b, streamed, sizeof(streamed));
+	}
+	build(&b, ALL, OLD1);
+	st = readall(b.data, b.len, NULL, &r);
+	CHECK(st == PGP_OK && r.n == 2 && r.st[0] == PGP_ERR_FORBIDDEN &&
+	    strstr(r.detail[0], "compressed") != NULL && r.st[1] == PGP_OK,
+	    "streamed compressed packet in a key: got %zu results, first %s "
+	    "(%s)", r.n, r.n ? pgp_strerror(r.st[0]) : "-",
+	    r.n ? r.detail[0] : "");
+	res_free(&r);
+	free(b.data);
+
 	/* An unknown packet (tag 60) is dropped with the signature after
 	 * it, which must not land on the user ID before it. */
 	buf_init(&b, 0);
@@ -639,6 +664,18 @@ test_stream_rules(void)
 	    count_packets(r.key[0]) == FIXTURE_PACKETS,
 	    "unknown tag 60: got %zu results, %zu packets", r.n,
 	    r.n && r.key[0] ? count_packets(r.key[0]) : 0);
+	/* and it is recorded, for pgp_key_check to report */
+	if (r.n == 1 && r.key[0] != NULL) {
+		char why[512];
+
+		CHECK_INT(r.key[0]->skipped_packets, 1);
+		CHECK_INT(r.key[0]->skipped_sigs, 1);
+		why[0] = '\0';
+		(void)pgp_key_check(r.key[0], 1800000000, why, sizeof(why));
+		CHECK(strstr(why, "1 packet of unknown type") != NULL &&
+		    strstr(why, "1 unreadable or stray signature") != NULL,
+		    "unknown tag 60 reported: \"%s\"", why);
+	}
 	res_free(&r);
 	free(b.data);
 
@@ -699,8 +736,10 @@ test_secret_versions_limits(void)
 		{ "v5 signature", P_SIG1, 2, 0, 5, PGP_OK, FIXTURE_FPR, 1, 6 },
 		{ "signature hashed area too long", P_SIG1, 2, 4, 0xff, PGP_OK,
 		    FIXTURE_FPR, 1, 6 },
+		/* kept with the direct-key sigs: pgp_key_check moves it
+		 * to its user ID or drops it (verify_test) */
 		{ "certification before any user ID", P_SIG1, 2, 1, 0x13,
-		    PGP_OK, FIXTURE_FPR, 1, 6 },
+		    PGP_OK, FIXTURE_FPR, 1, 7 },
 	};
 	struct buf b;
 	struct res r;
@@ -752,13 +791,13 @@ test_limits(void)
 		enum pgp_status want;
 		const char *word;
 	} t[] = {
-		{ { FIXTURE_LEN, 7, 40 }, PGP_OK, NULL },
-		{ { 0, 0, 0 }, PGP_OK, NULL },		/* 0: no limit */
-		{ { FIXTURE_LEN - 1, 7, 40 }, PGP_ERR_LIMIT, "max_key_size" },
-		{ { 100, 7, 40 }, PGP_ERR_LIMIT, "max_key_size" },
-		{ { FIXTURE_LEN, 6, 40 }, PGP_ERR_LIMIT,
+		{ { FIXTURE_LEN, 7, 40, 0 }, PGP_OK, NULL },
+		{ { 0, 0, 0, 0 }, PGP_OK, NULL },		/* 0: no limit */
+		{ { FIXTURE_LEN - 1, 7, 40, 0 }, PGP_ERR_LIMIT, "max_key_size" },
+		{ { 100, 7, 40, 0 }, PGP_ERR_LIMIT, "max_key_size" },
+		{ { FIXTURE_LEN, 6, 40, 0 }, PGP_ERR_LIMIT,
 		    "max_packets_per_key" },
-		{ { FIXTURE_LEN, 7, 39 }, PGP_ERR_LIMIT, "max_uid_length" },
+		{ { FIXTURE_LEN, 7, 39, 0 }, PGP_ERR_LIMIT, "max_uid_length" },
 	};
 	struct res r;
 	size_t i;
@@ -793,18 +832,30 @@ test_v3_key(void)
 	buf_init(&b, 0);
 	put_pkt(&b, 6, body, sizeof(body), OLD1);
 	put_pkt(&b, 13, uid, sizeof(uid) - 1, OLD1);
+	/* Policy (key.c): refused, but named by its MD5 fingerprint. */
 	readall(b.data, b.len, NULL, &r);
-	CHECK(r.n == 1 && r.st[0] == PGP_OK, "v3 key: got %zu results, %s",
-	    r.n, r.n ? pgp_strerror(r.st[0]) : "-");
-	if (r.n == 1 && r.key[0] != NULL) {
+	CHECK(r.n == 1 && r.st[0] == PGP_ERR_VERSION &&
+	    strstr(r.detail[0], "obsolete") != NULL,
+	    "v3 key: got %zu results, %s (%s)", r.n,
+	    r.n ? pgp_strerror(r.st[0]) : "-", r.n ? r.detail[0] : "");
+	if (r.n == 1)
 		CHECK_STR(r.fpr[0], "9D75E1012785FD720FA433A02FA201CE");
-		pgp_hex(r.key[0]->pub.keyid, 8, hex);
-		CHECK_STR(hex, "C5A1B2C3D4E5F607");
-		CHECK_INT(r.key[0]->pub.version, 3);
-		CHECK_INT(r.key[0]->pub.bits, 64);
-		CHECK_INT(r.key[0]->pub.created, 0x30000000);
-	}
 	res_free(&r);
+
+	/* The parse itself, below the policy: key ID from n, bits, time. */
+	{
+		struct pgp_pubkey pk;
+
+		CHECK_INT(pgp_pubkey_parse(body, sizeof(body), false, &pk, NULL,
+		    0), PGP_OK);
+		pgp_hex(pk.keyid, 8, hex);
+		CHECK_STR(hex, "C5A1B2C3D4E5F607");
+		pgp_hex(pk.fpr, pk.fprlen, hex);
+		CHECK_STR(hex, "9D75E1012785FD720FA433A02FA201CE");
+		CHECK_INT(pk.version, 3);
+		CHECK_INT(pk.bits, 64);
+		CHECK_INT(pk.created, 0x30000000);
+	}
 	free(b.data);
 }
 
