@@ -11,7 +11,8 @@
  * Placeholders $maintainer, $address, $max_reply_keys, $max_last_days,
  * $max_message_size_kib, $max_keys_per_add, $max_search,
  * $max_last_reply_keys, $max_key_size_kib, $max_reply_size_kib are replaced
- * from the config.
+ * from the config ($max_last_reply_keys by LAST's real cap, cmd_last_cap:
+ * the smaller of max_reply_keys and max_last_reply_keys).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -106,7 +107,7 @@ substitute(const struct conf *c, const char *text, struct buf *out)
 		SUB("max_message_size_kib", "%zu", c->max_message_size / 1024)
 		SUB("max_keys_per_add", "%zu", c->max_keys_per_add)
 		SUB("max_search", "%zu", c->max_search)
-		SUB("max_last_reply_keys", "%zu", c->max_last_reply_keys)
+		SUB("max_last_reply_keys", "%zu", cmd_last_cap(c))
 		SUB("max_key_size_kib", "%zu", c->max_key_size / 1024)
 		SUB("max_reply_size_kib", "%zu", c->max_reply_size / 1024)
 #undef SUB

@@ -11,6 +11,9 @@
  *	folded so that header lines stay within 78 characters where the
  *	text allows and within 998 always. Body parts are 7bit when they
  *	are ASCII with short lines, quoted-printable otherwise.
+ *	mail_incremental_build() writes a peer-sync "incremental" instead
+ *	(mail-protocol.md 4.4): no MIME structure, the armor block as the
+ *	whole 7-bit body, bare addresses only.
  *
  * MEMORY
  *	Appends to the caller's buffer; temporaries are freed before return.
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -642,5 +646,108 @@ mail_reply_build(const struct mail_reply *r, struct buf *out)
 
 	free(from);
 	free(to);
+	return bad ? -1 : 0;
+}
+
+/* ---- incremental (peer sync) ------------------------------------------ */
+
+/* Does the cleaned address a appear (case-insensitively) among v? */
+static int
+addr_in(char *const *v, size_t n, const char *a)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *c = addr_clean(v[i]);
+		int same = strcasecmp(c, a) == 0;
+
+		free(c);
+		if (same)
+			return 1;
+	}
+	return 0;
+}
+
+/* An armored block is sent as it is only if it is what peers parse:
+ * 7-bit printable lines, LF ends, no CR (mail-protocol.md 4.4 point 4). */
+static int
+armor_ok(const char *s, size_t len)
+{
+	size_t i, line = 0;
+
+	if (len == 0 || s[len - 1] != '\n')
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\n') {
+			line = 0;
+			continue;
+		}
+		if (c < 0x20 || c > 0x7e || ++line > 76)
+			return 0;
+	}
+	return 1;
+}
+
+int
+mail_incremental_build(const struct mail_incremental *m, struct buf *out)
+{
+	char *from = addr_clean(m->from), *to = addr_clean(m->to);
+	char *site = addr_clean(m->this_site);
+	char rnd[33], dom[256];
+	const char *at;
+	size_t n = 0, i;
+	int bad = 0;
+
+	if (*from == '\0' || *to == '\0' || *site == '\0' ||
+	    m->armor == NULL || !armor_ok(m->armor, m->armor_len)) {
+		free(from);
+		free(to);
+		free(site);
+		return -1;
+	}
+	at = m->msgid_domain && *m->msgid_domain ? m->msgid_domain :
+	    (strchr(from, '@') ? strchr(from, '@') + 1 : "");
+	for (; *at && n + 1 < sizeof(dom); at++)
+		if ((*at >= 'a' && *at <= 'z') || (*at >= 'A' && *at <= 'Z') ||
+		    (*at >= '0' && *at <= '9') || *at == '.' || *at == '-')
+			dom[n++] = *at;
+	dom[n] = '\0';
+	if (n == 0)
+		snprintf(dom, sizeof(dom), "localhost");
+
+	/* The order and spelling of mail-protocol.md 4.4's recommended
+	 * message. No display names: some peers compare whole values. */
+	bad |= buf_printf(out, "From: %s\n", from);
+	bad |= buf_printf(out, "To: %s\n", to);
+	bad |= buf_puts(out, "Subject: incremental\n");
+	bad |= put_date(out);
+	rand_hex(rnd, 16);
+	bad |= buf_printf(out, "Message-ID: <%s@%s>\n", rnd, dom);
+	for (i = 0; i < m->nsent; i++) {
+		char *a = addr_clean(m->sent[i]);
+
+		/* Each value once, in trail order; nothing empty; ourselves
+		 * last (below). */
+		if (*a != '\0' && !addr_in(m->sent, i, a) && strcasecmp(a, site) != 0)
+			bad |= buf_printf(out, "X-KeyServer-Sent: %s\n", a);
+		free(a);
+	}
+	/* Always in the configured spelling: the spec adds this_site only
+	 * if absent, but the trail we stored is lower-cased, and onak
+	 * compares our entry with its syncsite list case and all. */
+	bad |= buf_printf(out, "X-KeyServer-Sent: %s\n", site);
+	bad |= buf_puts(out, "Precedence: list\n");
+	bad |= buf_puts(out, "Auto-Submitted: auto-generated\n");
+	bad |= buf_puts(out, "MIME-Version: 1.0\n");
+	bad |= buf_puts(out, "Content-Type: application/pgp-keys\n");
+	bad |= buf_puts(out, "Content-Transfer-Encoding: 7bit\n");
+	bad |= buf_putc(out, '\n');
+	bad |= buf_append(out, m->armor, m->armor_len);
+
+	free(from);
+	free(to);
+	free(site);
 	return bad ? -1 : 0;
 }

@@ -32,6 +32,7 @@
 
 #include "check.h"
 #include "pgp/pgp.h"
+#include "store/schema.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/limits.h"
@@ -40,7 +41,8 @@
 #define NCHILDREN	8
 
 static const struct pgp_limits lim = {
-	KM_MAX_KEY_SIZE, KM_MAX_PACKETS_PER_KEY, KM_MAX_UID_LENGTH
+	KM_MAX_KEY_SIZE, KM_MAX_PACKETS_PER_KEY, KM_MAX_UID_LENGTH,
+	KM_MAX_SIGS_PER_UID
 };
 
 static PGconn *db;		/* direct connection to the test database */
@@ -429,7 +431,22 @@ test_initdb(struct store *s)
 	CHECK_INT(store_initdb(s), STORE_OK);
 	v = sql1("SELECT string_agg(version::text || ' ' || name, ',')"
 	    " FROM schema_version");
-	CHECK_STR(v, "1 001-schema.sql");
+	{
+		/* Every embedded migration applied, in order (sql/NNN-*.sql). */
+		struct buf want;
+		size_t i;
+
+		buf_init(&want, 0);
+		for (i = 0; i < store_nmigrations; i++)
+			buf_printf(&want, "%s%d %s", i ? "," : "",
+			    store_migrations[i].version, store_migrations[i].name);
+		buf_putc(&want, '\0');
+		CHECK(store_nmigrations >= 1 &&
+		    !strcmp(store_migrations[0].name, "001-schema.sql"),
+		    "first migration");
+		CHECK_STR(v, (const char *)want.data);
+		free(want.data);
+	}
 	free(v);
 	v = sql1("SELECT applied::text FROM schema_version WHERE version = 1");
 	CHECK_INT(store_initdb(s), STORE_OK);		/* a no-op */
