@@ -30,6 +30,13 @@ sendmail = $D/mailer.sh
 help_dir = $top/help
 EOC
 KM="$top/$B/keymail -c $D/keymail.conf"
+# keymail refuses to run as root: run it as the system user "keymail"
+# (pg.sh made it and opened the path to $D for traversal), which also
+# files the replies.
+if [ "$(id -u)" = 0 ]; then
+	chown keymail "$D/outbox"
+	KM="setpriv --reuid=keymail --regid=keymail --init-groups -- $KM"
+fi
 $KM initdb
 
 export GNUPGHOME="$D/gnupg"

@@ -6,6 +6,8 @@
 #   sh scripts/pg.sh stop DIR    stop it (fast shutdown)
 #   sh scripts/pg.sh kill DIR    stop it abruptly (immediate shutdown)
 #
+# KM_PG_OPTS adds server options at start (they win over ours: the
+# benchmarks put back fsync=on, since they measure durable commits).
 # The server listens only on a unix socket inside DIR (no TCP port, so
 # parallel runs never collide) and trusts local connections. PostgreSQL
 # refuses to run as root: when we are root, the server runs as the
@@ -48,7 +50,7 @@ start)
 	fi
 	if ! run "$pgbin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
 		run "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-		    -o "-k $dir -c listen_addresses= -c fsync=off -c max_connections=100" start >/dev/null ||
+		    -o "-k $dir -c listen_addresses= -c fsync=off -c max_connections=100 ${KM_PG_OPTS:-}" start >/dev/null ||
 		    { cat "$dir/server.log" >&2; exit 1; }
 	fi
 	if ! run "$pgbin/psql" -h "$dir" -U "$dbuser" -d postgres -Atc "select 1 from pg_database where datname='keymail'" | grep -q 1; then

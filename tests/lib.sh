@@ -9,12 +9,45 @@ set -u
 : "${KM_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${KM_BUILD:=$KM_TOP/build}"
 : "${KM_TMP:=$(mktemp -d /tmp/keymail-test.XXXXXX)}"
-KEYMAIL=$KM_BUILD/keymail
 # Debian's python3 has python3-aiosmtpd; a python3 earlier in PATH may not.
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 SHARED_KEYS=$KM_TOP/../shared/testdata/keys
 T=$(mktemp -d "$KM_TMP/t.XXXXXX")
 chmod 755 "$T"
+# keymail refuses to run as root. When the tests run as root (CI's
+# `make check`), $KEYMAIL runs the binary as the unprivileged system user
+# "keymail" (scripts/pg.sh makes it too): the binary and the help texts
+# are copied under $T (the checkout may be unreadable to that user, say
+# under /root), and $T itself belongs to it, so that a test mailer can
+# write there; km_give hands over other directories. The wrapper switches
+# user with setpriv, which execs (no child process), so "$KEYMAIL" ... &
+# gives keymail's own pid to the kill tests. KM_EXEC_PREFIX, if set, runs
+# the binary under a tool (e.g. "valgrind -q --error-exitcode=99").
+# KEYMAIL_CONF and the rest of the environment pass through.
+KM_HELP=$KM_TOP/help
+km_give() { if [ "$(id -u)" = 0 ]; then chown keymail "$@"; fi; }
+mkdir -p "$T/.km"
+if [ "$(id -u)" = 0 ]; then
+	id keymail >/dev/null 2>&1 ||
+	    useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin keymail
+	chmod a+x "$KM_TMP"
+	cp "$KM_BUILD/keymail" "$T/.km/keymail.bin"
+	cp -R "$KM_TOP/help" "$T/.km/help"
+	chmod -R a+rX "$T/.km"
+	KM_HELP=$T/.km/help
+	_km_as="setpriv --reuid=keymail --regid=keymail --init-groups --"
+	km_give "$T"
+else
+	ln -s "$KM_BUILD/keymail" "$T/.km/keymail.bin"
+	_km_as=
+fi
+cat >"$T/.km/keymail" <<EOW
+#!/bin/sh
+HOME=$T/.km; export HOME
+exec $_km_as \${KM_EXEC_PREFIX:-} "$T/.km/keymail.bin" "\$@"
+EOW
+chmod 755 "$T/.km/keymail"
+KEYMAIL=$T/.km/keymail
 _pass=0
 _fail=0
 
@@ -38,6 +71,7 @@ km_newdb() {
 	psql "$KM_TEST_PG dbname=postgres" -qAtc "create database $db" >/dev/null || { notok "createdb $db"; km_done; exit 1; }
 	KM_DB="$KM_TEST_PG dbname=$db"
 	mkdir -p "$T/outbox"
+	km_give "$T/outbox"
 	cat >"$T/capture.sh" <<EOC
 #!/bin/sh
 # test mailer: store each message as a file, like a sendmail -t would accept it
@@ -49,12 +83,16 @@ EOC
 	"$KEYMAIL" -c "$T/keymail.conf" initdb >/dev/null || { notok "keymail initdb"; km_done; exit 1; }
 }
 
+# Tests mail from the same few addresses many times: the reply rate limit
+# stays on (every reply is still counted in the database) but far away;
+# tests/e2e/425-reply-rate-limit.sh tests the default.
 km_writeconf() {
 	cat >"$T/keymail.conf" <<EOC
 database = $KM_DB
 address = pgp-public-keys@keys.test.example
 sendmail = $1
-help_dir = $KM_TOP/help
+help_dir = $KM_HELP
+max_replies_per_hour = 1000000
 EOC
 	export KEYMAIL_CONF="$T/keymail.conf"
 }
@@ -82,6 +120,7 @@ port $port
 from pgp-public-keys@keys.test.example
 EOC
 	chmod 600 "$T/msmtprc"
+	km_give "$T/msmtprc"
 	km_writeconf "$(command -v msmtp) -C $T/msmtprc -t"
 }
 

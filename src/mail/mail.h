@@ -57,7 +57,7 @@ struct mail_msg {
 	char *reply_to;		/* addr-spec of Reply-To:, NULL if none */
 	char *sender;		/* addr-spec of Sender:, NULL if none */
 	bool has_return_path;
-	bool null_return_path;	/* Return-Path: <> */
+	bool null_return_path;	/* Return-Path: <> or <MAILER-DAEMON[@...]> */
 	char *subject;		/* decoded (RFC 2047) UTF-8, blanks squeezed and
 				 * trimmed, controls removed; NULL if none */
 	bool subject_too_long;	/* decoded Subject exceeded max_subject (subject cut) */
@@ -160,6 +160,33 @@ int mail_reply_build(const struct mail_reply *r, struct buf *out);
 /* Encode a header value as RFC 2047 encoded-words if it is not plain
  * printable ASCII; CR/LF/controls dropped. Appends to out. */
 int mail_header_encode(const char *value, struct buf *out);
+
+/* One "incremental" peer-sync message (mail-protocol.md 4.4). */
+struct mail_incremental {
+	const char *from;		/* our address (addr-spec) */
+	const char *to;			/* the peer (addr-spec) */
+	char *const *sent;		/* the change's X-KeyServer-Sent trail */
+	size_t nsent;
+	const char *this_site;		/* last in the trail, as spelled here */
+	const char *msgid_domain;	/* right side of our Message-ID */
+	const char *armor;		/* one PUBLIC KEY BLOCK (pgp_armor_encode) */
+	size_t armor_len;
+};
+
+/*
+ * Build an incremental exactly as every historic peer reads it: From, To,
+ * "Subject: incremental", Date, Message-ID, one X-KeyServer-Sent line
+ * per distinct trail address (compared without case) other than
+ * this_site, then this_site as given,
+ * "Precedence: list", "Auto-Submitted: auto-generated", MIME-Version,
+ * "Content-Type: application/pgp-keys", "Content-Transfer-Encoding: 7bit",
+ * and the armor block as the whole body: not multipart, not
+ * transfer-encoded, LF line ends. Addresses are cut down to addr-spec
+ * characters (no CR/LF can reach a header). Returns -1 if an address is
+ * empty, the armor is not 7-bit printable lines of at most 76 characters
+ * ending in LF, or out's cap is exceeded.
+ */
+int mail_incremental_build(const struct mail_incremental *m, struct buf *out);
 
 /* ---- send.c ----------------------------------------------------------- */
 

@@ -643,6 +643,11 @@ msgid_check(const struct hfield *f)
 	return xstrndup(s, len);
 }
 
+/*
+ * Return-Path: <> is the null sender. So is <MAILER-DAEMON> (with or
+ * without a domain): Postfix's pipe(8) writes the null sender that way
+ * unless its null_sender= option is set, and local(8) setups vary.
+ */
 static bool
 null_path(const struct hfield *f)
 {
@@ -654,7 +659,12 @@ null_path(const struct hfield *f)
 		return false;
 	while (i < len && is_wsp((unsigned char)s[i]))
 		i++;
-	return i < len && s[i] == '>';
+	if (i < len && s[i] == '>')
+		return true;
+	if (len - i >= 14 && strncasecmp(s + i, "mailer-daemon", 13) == 0 &&
+	    (s[i + 13] == '>' || s[i + 13] == '@'))
+		return true;
+	return false;
 }
 
 static void

@@ -1,0 +1,82 @@
+-- sql/roles.sql - least-privilege roles for the mail filter and the sync batch.
+--
+-- Not a numbered migration: `keymail initdb` never runs it. An operator
+-- who wants the filter and the sync batch to connect as roles that cannot
+-- change the schema or delete keys runs it by hand, as a superuser (or the
+-- database owner with CREATEROLE), in the keymail database, AFTER
+-- `keymail initdb` (and again after an upgrade's initdb that adds tables):
+--
+--   sudo -u postgres psql -v ON_ERROR_STOP=1 -d keymail -f sql/roles.sql
+--
+-- It is idempotent. It makes two group roles without LOGIN:
+--
+--   keymail_filter  what `keymail filter` needs: read and merge keys
+--                   (INSERT/UPDATE of keys and their side tables, never
+--                   DELETE), queue changes for the peers, count replies.
+--   keymail_sync    what `keymail sync` needs: read keys, work off the
+--                   sync queue.
+--
+-- and then the login roles that the programs use are made members, e.g.
+-- (role names as the Unix users, for peer authentication):
+--
+--   CREATE ROLE kmfilter LOGIN IN ROLE keymail_filter;
+--   CREATE ROLE kmsync LOGIN IN ROLE keymail_sync;
+--
+-- The tables stay owned by the role that ran `keymail initdb` (the
+-- owner); only the owner can ALTER, DROP or TRUNCATE them, and only the
+-- owner runs initdb. See README, "Least privilege".
+--
+-- Privileges, table by table (sql/001-schema.sql, 002-sync.sql,
+-- 003-ratelimit.sql):
+--   keys                      filter: SELECT, INSERT, UPDATE (a merge
+--                             rewrites the key's row; it never deletes)
+--                             sync: SELECT (the data it sends)
+--   keyids, key_words         filter: SELECT, INSERT (rows are only ever
+--                             added, with ON CONFLICT DO NOTHING)
+--   keys_id_seq               filter: USAGE (new keys' ids)
+--   key_uids                  filter: SELECT (MGET), INSERT (the trigger on
+--                             keys runs with the filter's rights)
+--   sync_queue                filter: SELECT, INSERT, UPDATE (queued in
+--                             the merge's transaction, upsert)
+--                             sync: SELECT, UPDATE, DELETE
+--   reply_log                 filter: SELECT, INSERT, UPDATE, and DELETE
+--                             for the expiry of day-old rows (the only
+--                             DELETE the filter has)
+--   schema_version            neither (initdb is the owner's)
+-- Advisory locks (per-key merges, one sync run at a time) need no grant.
+
+DO $roles$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keymail_filter') THEN
+		CREATE ROLE keymail_filter NOLOGIN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keymail_sync') THEN
+		CREATE ROLE keymail_sync NOLOGIN;
+	END IF;
+	-- Nobody but the database owner creates objects here (PostgreSQL
+	-- before 15 let every role create tables in schema public).
+	REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+	EXECUTE format('GRANT CREATE ON SCHEMA public TO %I',
+	    (SELECT pg_get_userbyid(datdba) FROM pg_database
+	     WHERE datname = current_database()));
+	EXECUTE format('GRANT CONNECT ON DATABASE %I TO keymail_filter, keymail_sync',
+	    current_database());
+END
+$roles$;
+
+GRANT USAGE ON SCHEMA public TO keymail_filter, keymail_sync;
+
+-- Start from nothing, so that re-running after a change takes rights away.
+REVOKE ALL ON keys, keyids, key_words, key_uids, sync_queue, reply_log,
+    schema_version FROM keymail_filter, keymail_sync;
+REVOKE ALL ON SEQUENCE keys_id_seq FROM keymail_filter, keymail_sync;
+
+GRANT SELECT, INSERT, UPDATE ON keys TO keymail_filter;
+GRANT SELECT, INSERT ON keyids, key_words TO keymail_filter;
+GRANT USAGE ON SEQUENCE keys_id_seq TO keymail_filter;
+GRANT SELECT, INSERT ON key_uids TO keymail_filter;
+GRANT SELECT, INSERT, UPDATE ON sync_queue TO keymail_filter;
+GRANT SELECT, INSERT, UPDATE, DELETE ON reply_log TO keymail_filter;
+
+GRANT SELECT ON keys TO keymail_sync;
+GRANT SELECT, UPDATE, DELETE ON sync_queue TO keymail_sync;
