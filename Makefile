@@ -40,7 +40,7 @@ FUZZ_REPLAY = $(patsubst tests/fuzz/%.c,$(B)/tests/replay_%,$(FUZZ_SRCS))
 
 SQL_FILES  = $(sort $(wildcard sql/[0-9]*.sql))
 
-.PHONY: all check unit e2e demo asan install clean deps bench fuzz
+.PHONY: all check unit e2e demo asan install clean deps bench bench-1m fuzz
 
 all: $(B)/keymail
 
@@ -80,7 +80,7 @@ check: deps
 	$(MAKE) all-tests
 	sh tests/run $(B)
 
-all-tests: $(B)/keymail $(UNIT_BINS) $(FUZZ_REPLAY)
+all-tests: $(B)/keymail $(UNIT_BINS) $(FUZZ_REPLAY) $(B)/bench/kmgen
 
 unit: $(UNIT_BINS)
 
@@ -110,12 +110,30 @@ fuzz:
 	    tail -n 3 fuzz-*.log 2>/dev/null; rm -f fuzz-*.log; \
 	done
 
+# The synthetic key corpus generator (bench/kmgen.c): the import test and
+# the benchmarks use it. It calls libgcrypt directly (bench/, not src/).
+$(B)/bench/kmgen: bench/kmgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ bench/kmgen.c \
+	    $$(pkg-config --libs libgcrypt) -lm
+
+# Import throughput, store size and command latency, side by side with
+# onak (bench/RESULTS.md). Not part of `make check`. bench-1m adds the
+# store of 1,000,000 keys (long: run it when the machine is quiet).
+bench: $(B)/keymail $(B)/bench/kmgen
+	sh bench/run.sh $(B)
+
+bench-1m: $(B)/keymail $(B)/bench/kmgen
+	BENCH_1M=1 sh bench/run.sh $(B)
+
 install: $(B)/keymail
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/help $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(B)/keymail $(DESTDIR)$(BINDIR)/keymail
 	install -m 644 help/* $(DESTDIR)$(SHAREDIR)/help/
 	install -m 644 man/keymail.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/keymail.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 scripts/keymail-sync.service scripts/keymail-sync.timer $(DESTDIR)$(SHAREDIR)/
+	install -m 644 sql/roles.sql $(DESTDIR)$(SHAREDIR)/
 
 clean:
 	rm -rf build

@@ -1,5 +1,5 @@
 /*
- * keymail.c - the program: keymail [-c FILE] filter | initdb | get | index
+ * keymail.c - the program: keymail [-c FILE] filter | initdb | sync | get | index ...
  *
  * "filter" is what the MTA runs: one RFC 5322 message on stdin (untrusted),
  * the Subject command run against the store, one reply handed to the
@@ -9,9 +9,13 @@
  *                retries later; a retried ADD re-merges idempotently
  *   78 CONFIG    configuration unreadable or invalid
  *   64 USAGE     bad command line
+ *   77 NOPERM    run as root (refused before anything else is read)
  * Permanent store errors are also TEMPFAIL on purpose: they are the
  * operator's to fix (e.g. "keymail initdb" not run), and the mail must not
  * be lost meanwhile.
+ * "sync" (cron/systemd, hourly) mails queued changes to the peers
+ * (cmd/sync.c): 75 if the store fails, else 0 (mailer failures are
+ * retried by the next run; a concurrent run is not an error).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,12 +32,17 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
+static void usage(void) __attribute__((noreturn));
+
 static void
 usage(void)
 {
 	fprintf(stderr,
 	    "usage: keymail [-c file] filter\n"
 	    "       keymail [-c file] initdb\n"
+	    "       keymail [-c file] sync\n"
+	    "       keymail [-c file] import [-qv] [-j jobs] [file ...]\n"
+	    "       keymail [-c file] export > dump\n"
 	    "       keymail [-c file] get KEYSPEC\n"
 	    "       keymail [-c file] index [-v] TEXT\n");
 	exit(EX_USAGE);
@@ -78,6 +87,7 @@ open_store_or_exit(const struct conf *c)
 #define ALNUM_DOT "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+"
 
 static bool names_address(const char *value, const char *addr);
+static bool our_msgid(const char *id, const char *address);
 
 static bool
 addr_equal(const char *a, const char *b)
@@ -111,12 +121,37 @@ reply_address(const struct mail_msg *m, const struct conf *c, const char **why)
 	else if (mail_addr_is_daemon(to) || (m->from && mail_addr_is_daemon(m->from)) ||
 	    (m->sender && mail_addr_is_daemon(m->sender)))
 		*why = "daemon sender";
-	else if (addr_equal(to, c->address) || addr_equal(m->from, c->address))
+	else if (addr_equal(to, c->address) || addr_equal(m->from, c->address) ||
+	    addr_equal(m->sender, c->address))
 		*why = "our own address";
 	for (i = 0; *why == NULL && i < m->nx_loop; i++)
 		if (names_address(m->x_loop[i], c->address))
 			*why = "X-Loop";
+	/* One of our own replies, come back without its X-Loop (spec 5.6). */
+	if (*why == NULL && our_msgid(m->message_id, c->address))
+		*why = "our own Message-ID";
 	return *why ? NULL : to;
+}
+
+/*
+ * Is id ("<...>", checked by mail_parse) one that mail_reply_build makes
+ * for us: 32 lower-case hex digits, '@', the domain of our address?
+ */
+static bool
+our_msgid(const char *id, const char *address)
+{
+	const char *dom = strrchr(address, '@');
+	size_t i, n;
+
+	if (id == NULL || dom == NULL || id[0] != '<')
+		return false;
+	dom++;
+	n = strlen(dom);
+	for (i = 1; i <= 32; i++)
+		if (!strchr("0123456789abcdef", id[i]) || id[i] == '\0')
+			return false;
+	return id[33] == '@' && strncasecmp(id + 34, dom, n) == 0 &&
+	    id[34 + n] == '>' && id[35 + n] == '\0';
 }
 
 /* Does value carry addr as a whole address (not inside a longer one)? */
@@ -144,17 +179,50 @@ msgid_domain(const char *address)
 	return at && at[1] ? at + 1 : "localhost";
 }
 
-/* Build and send the reply. Returns an exit code. */
+/*
+ * Reflection defence (mail-protocol.md 5, point 3): count the reply in the
+ * database before sending it. Every reply counts, so without the database
+ * nothing is answered (EX_TEMPFAIL: the MTA keeps the mail and retries),
+ * unless max_replies_per_hour is 0. *store is opened if it is not yet.
+ * Returns EX_OK to send, -1 to drop quietly, or EX_TEMPFAIL.
+ */
 static int
-send_reply(const struct conf *c, const struct cmd_ctx *ctx, const struct mail_msg *m,
-    const char *to, const struct cmd_result *r)
+reply_rate_ok(const struct conf *c, struct store **store, const char *to)
+{
+	enum store_status st;
+	uint64_t n;
+
+	if (c->max_replies_per_hour == 0)
+		return EX_OK;
+	if (*store == NULL)
+		*store = open_store_or_exit(c);
+	st = store_reply_count(*store, to, &n);
+	if (st != STORE_OK) {
+		log_warnx("database: %s", store_errmsg(*store));
+		return EX_TEMPFAIL;
+	}
+	if (n > c->max_replies_per_hour) {
+		log_warnx("reply to %s dropped: %llu replies asked for this hour "
+		    "(limit max_replies_per_hour %zu)", to, (unsigned long long)n,
+		    c->max_replies_per_hour);
+		return -1;
+	}
+	return EX_OK;
+}
+
+/* Build and send the reply, if the rate limit allows. Returns an exit code. */
+static int
+send_reply(const struct conf *c, struct store **store, const struct cmd_ctx *ctx,
+    const struct mail_msg *m, const char *to, const struct cmd_result *r)
 {
 	struct mail_reply rep;
 	struct buf out;
 	char *subject, *intro, err[512];
 	enum mail_send_status ss;
-	int rc = EX_OK;
+	int rc;
 
+	if ((rc = reply_rate_ok(c, store, to)) != EX_OK)
+		return rc == -1 ? EX_OK : rc;
 	subject = xasprintf("Your command, %s%s", m->subject && *m->subject ? m->subject : "(none)",
 	    r->suffix);
 	intro = cmd_intro(ctx);
@@ -249,11 +317,17 @@ do_filter(const struct conf *c)
 	if (too_big) {
 		parse_headers_only(&raw, &lim, &m);
 		ms = MAIL_ERR_SIZE;
-		snprintf(err, sizeof(err), "Your message is larger than %zu bytes (limit "
-		    "max_message_size) and was not read.", c->max_message_size);
+		snprintf(err, sizeof(err), "it is larger than %zu bytes (limit "
+		    "max_message_size)", c->max_message_size);
 	} else
 		ms = mail_parse((const char *)raw.data, raw.len, &lim, &m, err, sizeof(err));
 	free(raw.data);
+	/* A Subject over the limit was cut: do not run what is left of it. */
+	if (ms == MAIL_OK && m.subject_too_long) {
+		ms = MAIL_ERR_HEADERS;
+		snprintf(err, sizeof(err), "its Subject is longer than %zu bytes "
+		    "(limit max_subject)", c->max_subject);
+	}
 
 	mail_command_parse(m.subject, &cmd);
 	cmd_result_init(&r);
@@ -264,15 +338,31 @@ do_filter(const struct conf *c)
 		log_warnx("message refused: %s", err);
 		if (cmd.cmd != MAIL_CMD_INCREMENTAL && to != NULL) {
 			r.suffix = ", failed";
-			buf_printf(&r.body, "%s\n", err);
+			/* err names the limit (mail_parse's fragments and ours). */
+			buf_printf(&r.body, "Your message was not processed, because "
+			    "%s.\nNothing in it was carried out; please send the "
+			    "request again within the limit.\n", err);
 			cmd_ctx_init(&ctx, c, NULL);
-			rc = send_reply(c, &ctx, &m, to, &r);
+			rc = send_reply(c, &store, &ctx, &m, to, &r);
 		}
 		goto done;
 	}
 	if (cmd.cmd == MAIL_CMD_INCREMENTAL || cmd.cmd == MAIL_CMD_ADD) {
 		store = open_store_or_exit(c);
 		cmd_ctx_init(&ctx, c, store);
+		/* The trail of a peer's incremental goes with the change, so
+		 * `keymail sync` skips the peers that have it; a user ADD
+		 * records an empty trail, as pks does (spec 4.5). */
+		if (cmd.cmd == MAIL_CMD_INCREMENTAL) {
+			ctx.sync_trail = m.ksent;
+			ctx.sync_ntrail = m.nksent;
+		}
+		/* Keys that came back inside a delivery report are merged,
+		 * never forwarded (spec 4.5). A null envelope sender alone is
+		 * no such sign: peers may send incrementals with one, as we
+		 * do with msmtp's --from= (README "msmtp"). */
+		if (m.is_report)
+			ctx.sync_enqueue = false;
 		st = cmd_add(&ctx, m.parts, m.nparts, &r);
 		if (st != STORE_OK) {
 			log_warnx("database: %s", store_errmsg(store));
@@ -294,6 +384,7 @@ do_filter(const struct conf *c)
 	case MAIL_CMD_ADD:
 		break;	/* done above */
 	case MAIL_CMD_GET:
+	case MAIL_CMD_MGET:
 	case MAIL_CMD_INDEX:
 	case MAIL_CMD_VERBOSE_INDEX:
 	case MAIL_CMD_LAST:
@@ -301,6 +392,8 @@ do_filter(const struct conf *c)
 		cmd_ctx_init(&ctx, c, store);
 		if (cmd.cmd == MAIL_CMD_GET)
 			st = cmd_get(&ctx, cmd.arg, &r);
+		else if (cmd.cmd == MAIL_CMD_MGET)
+			st = cmd_mget(&ctx, cmd.arg, &r);
 		else if (cmd.cmd == MAIL_CMD_LAST)
 			st = cmd_last(&ctx, cmd.arg, &r);
 		else
@@ -310,7 +403,6 @@ do_filter(const struct conf *c)
 		cmd_ctx_init(&ctx, c, NULL);
 		cmd_help(&ctx, cmd.arg, &r);
 		break;
-	case MAIL_CMD_MGET:	/* comes with the sync issue; answered as pks did */
 	case MAIL_CMD_INVALID:
 	default:
 		cmd_ctx_init(&ctx, c, NULL);
@@ -323,7 +415,7 @@ do_filter(const struct conf *c)
 		rc = exit_for_store(st);
 		goto done;
 	}
-	rc = send_reply(c, &ctx, &m, to, &r);
+	rc = send_reply(c, &store, &ctx, &m, to, &r);
 done:
 	cmd_result_free(&r);
 	mail_command_free(&cmd);
@@ -368,6 +460,116 @@ do_lookup(const struct conf *c, int argc, char **argv, int is_index)
 	return rc;
 }
 
+/*
+ * keymail sync (cmd/sync.c): 75 if the database is unreachable or fails,
+ * so cron or systemd shows the run as failed; 0 otherwise. A mailer
+ * failure is logged and the key stays queued for the next run, which is
+ * not an error of the run. Another run holding the lock: 0.
+ */
+static int
+do_sync(const struct conf *c)
+{
+	struct store *s = open_store_or_exit(c);
+	struct cmd_ctx ctx;
+	struct sync_stats ss;
+	enum store_status st;
+	bool busy;
+
+	cmd_ctx_init(&ctx, c, s);
+	st = cmd_sync(&ctx, &ss, &busy);
+	if (st != STORE_OK) {
+		log_warnx("sync: database: %s", store_errmsg(s));
+		store_close(s);
+		return EX_TEMPFAIL;
+	}
+	if (busy)
+		log_info("sync: another keymail sync is running on this database; "
+		    "nothing done");
+	else
+		log_info("sync: %u message(s) sent, %u failed (retried next run), "
+		    "%u skipped by peer profile or size, %u queued key(s) done, "
+		    "%zu expired", ss.sent, ss.failed, ss.skipped, ss.done, ss.expired);
+	store_close(s);
+	return EX_OK;
+}
+
+/*
+ * keymail import [-qv] [-j jobs] [file ...] (cmd/import.c): 0 when every
+ * input was read (refused keys are reported on stderr, not failures); 75
+ * when the database is unreachable or fails (run it again: it resumes by
+ * re-merging, which changes nothing already stored); 66 when an input
+ * file could not be opened, 74 on a read error (the other inputs are
+ * loaded either way). Progress is shown when stderr is a terminal (-q: not
+ * even then); -v prints the totals and what was left out of accepted keys.
+ */
+static int
+do_import(const struct conf *c, int argc, char **argv)
+{
+	struct cmd_import_opts o;
+	struct cmd_ctx ctx;
+	struct store *s;
+	enum cmd_run r;
+	bool quiet = false;
+	long n;
+	char *end;
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	optind = 0;	/* glibc: start over, "+" included */
+	while ((ch = getopt(argc, argv, "+j:qv")) != -1) {
+		switch (ch) {
+		case 'j':
+			n = strtol(optarg, &end, 10);
+			if (*end != '\0' || n < 1 || n > 64)
+				usage();
+			o.jobs = (unsigned)n;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'v':
+			o.verbose = o.summary = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	o.files = argv + optind;
+	o.nfiles = (size_t)(argc - optind);
+	o.batch = c->import_batch;
+	o.progress = !quiet && isatty(2);
+	o.summary = o.summary || o.progress;
+	s = open_store_or_exit(c);
+	cmd_ctx_init(&ctx, c, s);
+	r = cmd_import(&ctx, &o);
+	store_close(s);
+	return r == CMD_RUN_OK ? EX_OK : r == CMD_RUN_NOINPUT ? EX_NOINPUT :
+	    r == CMD_RUN_IOERR ? EX_IOERR : EX_TEMPFAIL;
+}
+
+/* keymail export: the whole store on stdout as a binary dump. 75 if the
+ * database fails, 74 if stdout cannot be written. */
+static int
+do_export(const struct conf *c, int argc)
+{
+	struct cmd_ctx ctx;
+	struct store *s;
+	enum cmd_run r;
+
+	if (argc != 1)
+		usage();
+	if (isatty(1)) {
+		log_warnx("export: standard output is a terminal; redirect it to "
+		    "a file");
+		return EX_USAGE;
+	}
+	s = open_store_or_exit(c);
+	cmd_ctx_init(&ctx, c, s);
+	r = cmd_export(&ctx, 1);
+	store_close(s);
+	return r == CMD_RUN_OK ? EX_OK : r == CMD_RUN_IOERR ? EX_IOERR : EX_TEMPFAIL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -377,6 +579,17 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	log_open("keymail", 0);
+	/*
+	 * Never as root, and before the configuration is read: keymail
+	 * parses hostile mail, and the file may name any program as the
+	 * mailer. The MTA (pipe(8) user=, procmail, cron) runs it as its
+	 * own unprivileged user; see README "The database".
+	 */
+	if (getuid() == 0 || geteuid() == 0) {
+		log_warnx("refusing to run as root: run keymail as its own "
+		    "unprivileged user (e.g. sudo -u keymail keymail ...)");
+		return EX_NOPERM;
+	}
 	while ((ch = getopt(argc, argv, "+c:")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -414,7 +627,15 @@ main(int argc, char **argv)
 			log_warnx("initdb: %s", store_errmsg(s));
 		rc = st == STORE_OK ? EX_OK : (st == STORE_TEMPFAIL ? EX_TEMPFAIL : EX_SOFTWARE);
 		store_close(s);
-	} else if (!strcmp(argv[0], "get"))
+	} else if (!strcmp(argv[0], "sync")) {
+		if (argc != 1)
+			usage();
+		rc = do_sync(&c);
+	} else if (!strcmp(argv[0], "import"))
+		rc = do_import(&c, argc, argv);
+	else if (!strcmp(argv[0], "export"))
+		rc = do_export(&c, argc);
+	else if (!strcmp(argv[0], "get"))
 		rc = do_lookup(&c, argc, argv, 0);
 	else if (!strcmp(argv[0], "index"))
 		rc = do_lookup(&c, argc, argv, 1);

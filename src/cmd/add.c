@@ -99,6 +99,49 @@ reject(struct add_state *s, const uint8_t *fpr, size_t fprlen, const char *why)
 	buf_printf(&s->lines, "Key %s\n    rejected: %s\n", hex, why);
 }
 
+/*
+ * The per-key step that ADD and keymail import share (cmd.h): what
+ * pgp_keys_read said about one key, then pgp_key_check.
+ */
+enum pgp_status
+cmd_key_accept(const struct cmd_ctx *ctx, struct pgp_key *key,
+    enum pgp_status st, const char *detail, char *why, size_t whylen)
+{
+	char note[512];
+
+	if (st == PGP_ERR_SECRET) {
+		snprintf(why, whylen, "it contains secret key material. A keyserver "
+		    "must never hold secret keys: nothing of it was stored. Export "
+		    "only the public key (gpg --export --armor KEYID) and keep the "
+		    "secret key private; if it was sent in clear over the Internet, "
+		    "consider it exposed.");
+		return st;
+	}
+	if (st != PGP_OK || key == NULL) {
+		if (st == PGP_OK)
+			st = PGP_ERR_MALFORMED;
+		snprintf(why, whylen, "%s%s%s", pgp_strerror(st),
+		    detail && *detail ? ": " : "", detail ? detail : "");
+		return st;
+	}
+	note[0] = '\0';
+	st = pgp_key_check(key, ctx->now, note, sizeof(note));
+	if (st != PGP_OK)
+		snprintf(why, whylen, "%s%s%s", pgp_strerror(st), *note ? ": " : "",
+		    note);
+	else
+		snprintf(why, whylen, "%s", note);
+	return st;
+}
+
+void
+cmd_limit_reason(const struct cmd_ctx *ctx, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "merged with the stored copy it would pass "
+	    "max_key_size (%zu bytes) or max_packets_per_key (%zu)",
+	    ctx->lim.max_key_size, ctx->lim.max_packets_per_key);
+}
+
 /* pgp_keys_read callback: one transferable key (or one error). */
 static int
 on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
@@ -106,7 +149,7 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 {
 	struct add_state *s = arg;
 	struct pgp_merge_counts counts;
-	char why[256], hex[65];
+	char why[640], hex[65];
 	enum store_status sst;
 
 	if (s->st != STORE_OK) {
@@ -119,37 +162,22 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 		return 1;
 	}
 	s->keys_seen++;
-	if (st != PGP_OK) {
-		if (st == PGP_ERR_SECRET)
-			reject(s, fpr, fprlen, "it contains secret key material. A keyserver "
-			    "must never hold secret keys: nothing of it was stored. Export "
-			    "only the public key (gpg --export --armor KEYID) and keep the "
-			    "secret key private; if it was sent in clear over the Internet, "
-			    "consider it exposed.");
-		else {
-			snprintf(why, sizeof(why), "%s%s%s", pgp_strerror(st),
-			    detail && *detail ? ": " : "", detail ? detail : "");
-			reject(s, fpr, fprlen, why);
-		}
-		return 0;
-	}
-	why[0] = '\0';
-	st = pgp_key_check(key, s->ctx->now, why, sizeof(why));
-	if (st != PGP_OK) {
-		char msg[320];
-
-		snprintf(msg, sizeof(msg), "%s%s%s", pgp_strerror(st), *why ? ": " : "", why);
-		reject(s, key->pub.fpr, key->pub.fprlen, msg);
+	if (cmd_key_accept(s->ctx, key, st, detail, why, sizeof(why)) != PGP_OK) {
+		reject(s, key ? key->pub.fpr : fpr, key ? key->pub.fprlen : fprlen, why);
 		pgp_key_free(key);
 		return 0;
 	}
 	memset(&counts, 0, sizeof(counts));
-	sst = store_merge_key(s->ctx->store, key, &s->ctx->lim, &counts);
+	/* What a merge adds goes to our peers too (spec 4.5), unless no
+	 * peer is configured: then nothing would ever empty the queue. */
+	if (s->ctx->sync_enqueue)
+		sst = store_merge_key_sync(s->ctx->store, key, &s->ctx->lim,
+		    &counts, s->ctx->sync_trail, s->ctx->sync_ntrail);
+	else
+		sst = store_merge_key(s->ctx->store, key, &s->ctx->lim, &counts);
 	if (sst == STORE_LIMIT) {
 		/* A flooding defence, not a failure: refuse this key, go on. */
-		snprintf(why, sizeof(why), "merged with the stored copy it would pass "
-		    "max_key_size (%zu bytes) or max_packets_per_key (%zu)",
-		    s->ctx->lim.max_key_size, s->ctx->lim.max_packets_per_key);
+		cmd_limit_reason(s->ctx, why, sizeof(why));
 		reject(s, key->pub.fpr, key->pub.fprlen, why);
 		pgp_key_free(key);
 		return 0;
@@ -172,6 +200,15 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 		free(uid);
 	}
 	report_counts(&s->lines, &counts);
+	/* Say what was left out, so that "partial" is visible to the
+	 * sender (pgp_key_check's sentence; empty when nothing was). */
+	if (*why)
+		buf_printf(&s->lines, "    dropped: %s\n", why);
+	if (counts.capped_sigs)
+		buf_printf(&s->lines, "    dropped: %u third-party signature%s over "
+		    "the limit of %zu per user ID (max_sigs_per_uid; certificate "
+		    "flooding)\n", counts.capped_sigs, counts.capped_sigs == 1 ?
+		    "" : "s", s->ctx->lim.max_sigs_per_uid);
 	add_total(&s->total, &counts);
 	s->r->keys_stored++;
 	pgp_key_free(key);
@@ -208,24 +245,56 @@ on_armor(void *arg, enum pgp_armor_kind kind, const uint8_t *data, size_t len,
 	if (st != PGP_OK) {
 		s->blocks++;
 		s->rejected++;
-		buf_printf(&s->lines, "A key block could not be decoded: %s\n", pgp_strerror(st));
+		if (st == PGP_ERR_LIMIT)	/* name the limit (max_out below) */
+			buf_printf(&s->lines, "A key block was not read: it holds more "
+			    "than %zu bytes (twice max_key_size).\n",
+			    s->ctx->conf->max_key_size * 2);
+		else
+			buf_printf(&s->lines, "A key block could not be decoded: %s\n",
+			    pgp_strerror(st));
 		return 0;
 	}
 	add_binary(s, data, len);
 	return 0;
 }
 
+/* Does data start with a primary key packet header (public or secret,
+ * old or new format)? */
+static bool
+starts_with_key(const uint8_t *data, size_t len)
+{
+	uint8_t tag;
+
+	if (len == 0 || !(data[0] & 0x80))
+		return false;
+	tag = (data[0] & 0x40) ? data[0] & 0x3f : (data[0] >> 2) & 0x0f;
+	return tag == PGP_TAG_PUBKEY || tag == PGP_TAG_SECKEY;
+}
+
 static void
 add_part(struct add_state *s, const uint8_t *data, size_t len)
 {
 	size_t found;
+	struct buf b;
 
 	found = pgp_armor_scan((const char *)data, len, s->ctx->conf->max_key_size * 2,
 	    on_armor, s);
+	if (found != 0 || len == 0)
+		return;
 	/* A binary attachment (application/pgp-keys, .gpg): the first octet of
 	 * an OpenPGP packet always has its top bit set; text never starts so. */
-	if (found == 0 && len > 0 && (data[0] & 0x80))
+	if (data[0] & 0x80) {
 		add_binary(s, data, len);
+		return;
+	}
+	/* A key pasted as bare base64, its armor lines lost: only if the
+	 * whole part is base64 and decodes to a key packet, so that a text
+	 * that happens to be base64 ("test") is not taken for a key. */
+	buf_init(&b, s->ctx->conf->max_key_size * 2);
+	if (pgp_base64_decode((const char *)data, len, &b) == PGP_OK &&
+	    starts_with_key(b.data, b.len))
+		add_binary(s, b.data, b.len);
+	free(b.data);
 }
 
 static enum store_status

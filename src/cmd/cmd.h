@@ -32,6 +32,12 @@ struct cmd_ctx {
 	struct store *store;		/* may be NULL for HELP */
 	struct pgp_limits lim;
 	time_t now;
+	/* ADD/INCREMENTAL: queue what a merge adds for `keymail sync`
+	 * (set by cmd_ctx_init when peers are configured), with this
+	 * X-KeyServer-Sent trail (lower-case addr-specs; empty for ADD). */
+	bool sync_enqueue;
+	char *const *sync_trail;
+	size_t sync_ntrail;
 };
 
 struct cmd_result {
@@ -51,14 +57,69 @@ enum store_status cmd_add(struct cmd_ctx *ctx, const struct mail_part *parts,
 /* Feed one text or binary blob to ADD's key handling (keymail import later). */
 enum store_status cmd_add_blob(struct cmd_ctx *ctx, const uint8_t *data,
     size_t len, struct cmd_result *r);
+/*
+ * The per-key step of ADD, shared with keymail import: st, key and detail
+ * as pgp_keys_read reported them; then pgp_key_check. PGP_OK: key is
+ * checked and may be merged, and why holds pgp_key_check's sentence on
+ * what was left out ("" if nothing). Otherwise the key is refused and why
+ * says why in words. key (NULL unless st is PGP_OK) stays the caller's.
+ * Thread-safe: reads ctx->now only.
+ */
+enum pgp_status cmd_key_accept(const struct cmd_ctx *ctx, struct pgp_key *key,
+    enum pgp_status st, const char *detail, char *why, size_t whylen);
+/* Why a merge returned STORE_LIMIT, in words. */
+void cmd_limit_reason(const struct cmd_ctx *ctx, char *why, size_t whylen);
 enum store_status cmd_get(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r);
 enum store_status cmd_index(struct cmd_ctx *ctx, const char *arg, bool verbose,
     struct cmd_result *r);
 enum store_status cmd_last(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r);
+/* MGET REGEX (cmd/mget.c): keys with a user ID, key ID or fingerprint
+ * matching a PCRE2 pattern; replies like GET. */
+enum store_status cmd_mget(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r);
+/* The keys as one armored block in r (GET's reply), or a ", failed"
+ * result if it would pass max_reply_size. */
+void cmd_armor_keys(struct cmd_ctx *ctx, const struct store_keys *ks,
+    struct cmd_result *r);
+/* LAST's cap: the smaller of max_reply_keys and max_last_reply_keys. */
+size_t cmd_last_cap(const struct conf *c);
 /* HELP [lang]; also the body of "invalid" replies (lang NULL). Never fails. */
 void cmd_help(struct cmd_ctx *ctx, const char *lang, struct cmd_result *r);
 /* The intro part of every reply. Caller frees. */
 char *cmd_intro(const struct cmd_ctx *ctx);
+
+/* ---- import.c / export.c: keymail import and keymail export ---------- */
+
+/* Outcome of a shell subcommand; src/keymail.c turns it into an exit code. */
+enum cmd_run {
+	CMD_RUN_OK,		/* done (rejected keys are reported, not failures) */
+	CMD_RUN_TEMPFAIL,	/* the store failed: run it again later */
+	CMD_RUN_NOINPUT,	/* an input file could not be opened (the others were read) */
+	CMD_RUN_IOERR,		/* reading input or writing output failed */
+};
+
+struct cmd_import_opts {
+	char *const *files;	/* nfiles 0: standard input */
+	size_t nfiles;
+	unsigned jobs;		/* parsing and checking threads; 0: one per CPU */
+	size_t batch;		/* keys per transaction (import_batch) */
+	bool progress;		/* keys, keys/s and ETA on stderr (a terminal) */
+	bool summary;		/* totals on stderr at the end */
+	bool verbose;		/* also say what was left out of accepted keys */
+};
+
+/*
+ * Load keys from files (binary keyrings, dumps of binary keys back to
+ * back, or armored text; told apart per file) into ctx->store: the same
+ * parsing, pgp_key_check and merge as ADD, merged in batches of o->batch
+ * keys per transaction (store_merge_keys), with parsing and checking on
+ * o->jobs threads. Each refused key is reported on stderr (fingerprint,
+ * reason) and skipped. Merges are idempotent, so an interrupted import
+ * run again ends in the same state as one clean run.
+ */
+enum cmd_run cmd_import(struct cmd_ctx *ctx, const struct cmd_import_opts *o);
+/* Write every stored key to fd, binary, back to back, in fingerprint order
+ * (the dump cmd_import reads). */
+enum cmd_run cmd_export(struct cmd_ctx *ctx, int fd);
 
 /* ---- keyspec.c: what a GET/INDEX argument means ---------------------- */
 
@@ -81,5 +142,40 @@ struct keyspec {
  * or 64 hex digits; bare 16, 40 or 64 hex; fingerprints may contain
  * blanks (as gpg prints them). Anything else is text. Pure function. */
 void keyspec_parse(const char *arg, struct keyspec *ks);
+
+/* ---- sync.c: `keymail sync`, the outgoing half of peer sync -------- */
+
+struct sync_stats {
+	unsigned sent;		/* messages the mailer accepted */
+	unsigned failed;	/* messages the mailer refused (retried next run) */
+	unsigned skipped;	/* (key, peer) pairs the peer's profile or the
+				 * size limit kept back */
+	unsigned done;		/* queue entries finished and removed */
+	size_t expired;		/* entries older than sync_max_age_days dropped */
+};
+
+/*
+ * One sync run (mail-protocol.md 4.5): take the run lock, drop expired
+ * entries, then for every queued key and every configured peer that is
+ * not ourselves, not in the key's trail and not yet sent this change,
+ * mail the full stored key (cleaned for the peer's profile) as one
+ * incremental, and mark the peer only once the mailer has accepted it.
+ * A peer whose mailer run fails is not tried again in this run. *busy is
+ * set (and nothing done) if another run holds the lock. Returns STORE_OK
+ * or a store failure (the caller exits 75).
+ */
+enum store_status cmd_sync(struct cmd_ctx *ctx, struct sync_stats *stats,
+    bool *busy);
+
+/*
+ * The key a peer of profile prof (util/peer.h) gets: 0 and the binary key
+ * in out; 1 if the profile cannot take this key at all (pks: not a v3/v4
+ * RSA, DSA or ElGamal primary; sks: a v5/v6 key); -1 if data does not
+ * parse. For pks, user attributes and their signatures are left out.
+ * Packets with tags below 16 are written in old format (pgp_key_write).
+ * Pure function.
+ */
+int sync_key_for_profile(const uint8_t *data, size_t len, int prof,
+    const struct pgp_limits *lim, struct buf *out);
 
 #endif

@@ -20,7 +20,9 @@ cmd_ctx_init(struct cmd_ctx *ctx, const struct conf *conf, struct store *store)
 	ctx->lim.max_key_size = conf->max_key_size;
 	ctx->lim.max_packets_per_key = conf->max_packets_per_key;
 	ctx->lim.max_uid_length = conf->max_uid_length;
+	ctx->lim.max_sigs_per_uid = conf->max_sigs_per_uid;
 	ctx->now = time(NULL);
+	ctx->sync_enqueue = conf->npeers > 0;
 }
 
 void

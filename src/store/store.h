@@ -20,6 +20,7 @@
 #ifndef KM_STORE_STORE_H
 #define KM_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -121,5 +122,146 @@ enum store_status store_changed_since(struct store *s, time_t since,
  * the ID, the newest created one answers. *uid is NULL unless STORE_OK. */
 enum store_status store_uid_for_keyid(struct store *s, const uint8_t id[8],
     char **uid);
+
+/*
+ * Keys that may have made third-party signatures: every stored key whose
+ * primary key ID is one of the n 64-bit key IDs at ids (8 octets each),
+ * at most limit of them, in out. Each blob is cut to its first 4096
+ * octets, which hold the primary key packet of any key of ordinary size
+ * (all that pgp_key_check_certs reads); changed is 0. None found is STORE_OK with out empty. Used by the merge (crowded
+ * user IDs, max_sigs_per_uid) and by VERBOSE INDEX.
+ */
+enum store_status store_signers(struct store *s, const uint8_t *ids,
+    size_t n, size_t limit, struct store_keys *out);
+
+/*
+ * Reply rate limit (sql/003-ratelimit.sql). Count one reply to address
+ * (an addr-spec; compared case-insensitively) in the current clock hour,
+ * with one atomic upsert in its own transaction, and set *count to the
+ * number of replies asked for in this hour so far, this one included
+ * (the caller sends only if *count <= its limit). When this starts a new
+ * hour for the address, rows more than a day old are deleted (best
+ * effort: a failure there is ignored). STORE_OK, STORE_TEMPFAIL or
+ * STORE_ERROR; on error *count is 0.
+ */
+enum store_status store_reply_count(struct store *s, const char *address,
+    uint64_t *count);
+
+/* ---- peer sync queue (sql/002-sync.sql, mail-protocol.md 4.5) -------- */
+
+/*
+ * store_merge_key, and if the merge wrote anything, queue the key for
+ * `keymail sync` in the same transaction. trail: the change's
+ * X-KeyServer-Sent set (lower-case addr-specs; duplicates and empty
+ * strings ignored; ntrail 0 for a user ADD: the empty set). If the key is
+ * queued already, its seen-set becomes the intersection of the old one
+ * and trail, its sent marks are cleared and its generation goes up.
+ */
+enum store_status store_merge_key_sync(struct store *s,
+    const struct pgp_key *key, const struct pgp_limits *lim,
+    struct pgp_merge_counts *counts, char *const *trail, size_t ntrail);
+
+/* One queued key, with the current stored key (not a delta). */
+struct store_sync_entry {
+	int64_t key_id;		/* opaque row id */
+	int64_t gen;		/* generation read: pass back to mark/done */
+	char **seen;		/* the trail, lower-case */
+	size_t nseen;
+	char **sent;		/* peers (lower-case) already sent this generation */
+	size_t nsent;
+	uint8_t *data;		/* canonical binary key */
+	size_t len;
+};
+
+struct store_sync_entries {
+	struct store_sync_entry *v;
+	size_t n;
+};
+
+void store_sync_entries_free(struct store_sync_entries *e);
+
+/*
+ * Take the sync run's lock: a session-level advisory lock, so it goes
+ * away with the connection (a killed run leaves nothing stale). *got is
+ * false if another session holds it.
+ */
+enum store_status store_sync_lock(struct store *s, bool *got);
+/* Drop entries last queued more than max_age seconds ago; *dropped
+ * gets their number. */
+enum store_status store_sync_expire(struct store *s, time_t max_age,
+    size_t *dropped);
+/* At most max entries with key_id > after, in key_id order (so a caller
+ * can page through the queue while it changes). out empty: no more. */
+enum store_status store_sync_fetch(struct store *s, int64_t after, size_t max,
+    struct store_sync_entries *out);
+/* Record that the mailer accepted generation gen of key_id for peer
+ * (lower-cased here). No-op if the entry was re-queued or removed since. */
+enum store_status store_sync_mark(struct store *s, int64_t key_id, int64_t gen,
+    const char *peer);
+/* Remove generation gen of key_id from the queue (no-op if re-queued). */
+enum store_status store_sync_done(struct store *s, int64_t key_id, int64_t gen);
+
+/* ---- MGET scan (sql/002-sync.sql key_uids) --------------------------- */
+
+enum store_scan_kind {
+	STORE_SCAN_KEYID,	/* a: fingerprint (primary or subkey), b: 64-bit key ID */
+	STORE_SCAN_UID,		/* a: user-ID packet body (raw bytes), b: NULL */
+};
+
+/* Return non-zero to stop the scan (not an error). */
+typedef int (*store_scan_cb)(void *arg, int64_t key_id,
+    enum store_scan_kind kind, const uint8_t *a, size_t alen,
+    const uint8_t *b, size_t blen);
+
+/*
+ * Visit every key-ID row and then every user-ID row of the store, through
+ * server-side cursors (STORE_SCAN_BATCH rows per round trip) in one
+ * read-only snapshot, so memory stays flat whatever the store's size.
+ * Order is unspecified. Returns STORE_OK also when cb stopped the scan.
+ */
+enum store_status store_scan_ids_uids(struct store *s, store_scan_cb cb,
+    void *arg);
+/* The keys with these row ids (from a scan), newest created first;
+ * ids that are gone are skipped. STORE_NOTFOUND if none is left. */
+enum store_status store_get_by_ids(struct store *s, const int64_t *ids,
+    size_t n, struct store_keys *out);
+
+/* ---- bulk load and dump (keymail import / export) -------------------- */
+
+/* One key of a bulk merge: in, a checked key (pgp_key_check returned
+ * PGP_OK); out, what happened to it. */
+struct store_bulk_item {
+	const struct pgp_key *key;
+	enum store_status st;		/* STORE_OK: merged (counts say what was
+					 * new); STORE_LIMIT or STORE_ERROR: this
+					 * key was left out, why says why */
+	struct pgp_merge_counts counts;
+	char why[256];
+};
+
+/*
+ * Merge n checked keys with n distinct primary fingerprints in one
+ * transaction. Each key ends exactly as store_merge_key would leave it
+ * (same merge, counts, row summary and side tables; the same advisory
+ * locks, so concurrent mail merges of the same keys serialize with the
+ * batch), but the batch costs a handful of statements in all, not several
+ * per key. Keys are not queued for peer sync: a bulk load is not news to
+ * pass on. A key that cannot be merged (merged too large, stored copy
+ * unreadable) fails alone, in its item. Returns STORE_OK (see the items),
+ * STORE_TEMPFAIL (connection, or serialization failure / deadlock still
+ * there after 3 retries) or STORE_ERROR (nothing of the batch written).
+ * lim as for store_merge_key.
+ */
+enum store_status store_merge_keys(struct store *s,
+    struct store_bulk_item *items, size_t n, const struct pgp_limits *lim);
+
+/* Called with each stored key's canonical blob (valid during the call);
+ * return non-zero to stop (not an error). */
+typedef int (*store_blob_cb)(void *arg, const uint8_t *data, size_t len);
+
+/* Every stored key, in fingerprint order, from one read-only snapshot,
+ * through a server-side cursor (memory stays flat). STORE_OK also when cb
+ * stopped it. */
+enum store_status store_export(struct store *s, store_blob_cb cb, void *arg);
 
 #endif

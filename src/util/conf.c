@@ -12,6 +12,7 @@
 
 #include "util/conf.h"
 #include "util/limits.h"
+#include "util/peer.h"
 #include "util/xalloc.h"
 
 #define KM_DEFAULT_HELP_DIR_FALLBACK "/usr/local/share/keymail/help"
@@ -30,8 +31,13 @@ static const struct numkey numkeys[] = {
 	NK(max_headers), NK(max_subject), NK(max_mime_depth),
 	NK(max_mime_parts), NK(max_decoded_size), NK(max_keys_per_add),
 	NK(max_key_size), NK(max_packets_per_key), NK(max_uid_length),
+	NK(max_sigs_per_uid),
 	NK(max_search), NK(max_reply_keys), NK(max_reply_size),
 	NK(max_last_days), NK(max_last_reply_keys), NK(sendmail_timeout),
+	NK(max_replies_per_hour),
+	NK(mget_match_limit), NK(mget_depth_limit), NK(mget_max_work),
+	NK(sync_max_message_size), NK(sync_max_age_days),
+	NK(import_batch),
 };
 
 void
@@ -54,12 +60,20 @@ conf_defaults(struct conf *c)
 	c->max_key_size = KM_MAX_KEY_SIZE;
 	c->max_packets_per_key = KM_MAX_PACKETS_PER_KEY;
 	c->max_uid_length = KM_MAX_UID_LENGTH;
+	c->max_sigs_per_uid = KM_MAX_SIGS_PER_UID;
 	c->max_search = KM_MAX_SEARCH;
 	c->max_reply_keys = KM_MAX_REPLY_KEYS;
 	c->max_reply_size = KM_MAX_REPLY_SIZE;
 	c->max_last_days = KM_MAX_LAST_DAYS;
 	c->max_last_reply_keys = KM_MAX_LAST_REPLY_KEYS;
 	c->sendmail_timeout = KM_SENDMAIL_TIMEOUT;
+	c->max_replies_per_hour = KM_MAX_REPLIES_PER_HOUR;
+	c->mget_match_limit = KM_MGET_MATCH_LIMIT;
+	c->mget_depth_limit = KM_MGET_DEPTH_LIMIT;
+	c->mget_max_work = KM_MGET_MAX_WORK;
+	c->sync_max_message_size = KM_SYNC_MAX_MESSAGE_SIZE;
+	c->sync_max_age_days = KM_SYNC_MAX_AGE_DAYS;
+	c->import_batch = KM_IMPORT_BATCH;
 }
 
 static void
@@ -110,9 +124,13 @@ trim(char *s)
 	return s;
 }
 
+/* Why peer_parse refused the last peer line ("" if it did not). */
+static char peer_err[256];
+
 static int
 conf_set(struct conf *c, const char *k, const char *v)
 {
+	peer_err[0] = '\0';
 	size_t i;
 
 	if (!strcmp(k, "database"))
@@ -129,7 +147,14 @@ conf_set(struct conf *c, const char *k, const char *v)
 		set_str(&c->server_name, v);
 	else if (!strcmp(k, "index_long_keyids"))
 		return parse_bool(v, &c->index_long_keyids);
+	else if (!strcmp(k, "this_site")) {
+		if (!peer_addr_ok(v))	/* it goes into a header as it is */
+			return -1;
+		set_str(&c->this_site, v);
+	}
 	else if (!strcmp(k, "peer")) {
+		if (peer_parse(v, NULL, peer_err, sizeof(peer_err)) < 0)
+			return -1;
 		c->peers = xreallocarray(c->peers, c->npeers + 1, sizeof(*c->peers));
 		c->peers[c->npeers++] = xstrdup(v);
 	} else {
@@ -175,7 +200,8 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 			rc = -1;
 			break;
 		} else if (r < 0) {
-			snprintf(err, errlen, "%s:%u: bad value for '%s'", path, lineno, k);
+			snprintf(err, errlen, "%s:%u: bad value for '%s'%s%s", path,
+			    lineno, k, *peer_err ? ": " : "", peer_err);
 			rc = -1;
 			break;
 		}
@@ -186,6 +212,8 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 			c->maintainer = xstrdup(c->address);
 		if (c->server_name == NULL)
 			c->server_name = xstrdup(c->address);
+		if (c->this_site == NULL)
+			c->this_site = xstrdup(c->address);
 	}
 	return rc;
 }
@@ -201,6 +229,7 @@ conf_free(struct conf *c)
 	free(c->help_dir);
 	free(c->maintainer);
 	free(c->server_name);
+	free(c->this_site);
 	for (i = 0; i < c->npeers; i++)
 		free(c->peers[i]);
 	free(c->peers);

@@ -20,8 +20,10 @@ struct conf {
 	char *help_dir;		/* directory of help texts (help/<lang>.txt) */
 	char *maintainer;	/* operator contact shown in replies; default: address */
 	char *server_name;	/* shown in the reply intro; default: address */
-	char **peers;		/* "peer = ADDRESS [profile]" lines (sync, later) */
+	char **peers;		/* "peer = ADDRESS [profile]" lines, checked by
+				 * util/peer.h peer_parse; keymail sync parses them */
 	size_t npeers;
+	char *this_site;	/* our name in X-KeyServer-Sent; default: address */
 	int index_long_keyids;	/* INDEX prints 16-hex key IDs */
 
 	size_t max_message_size;
@@ -36,12 +38,20 @@ struct conf {
 	size_t max_key_size;
 	size_t max_packets_per_key;
 	size_t max_uid_length;
+	size_t max_sigs_per_uid;	/* third-party sigs per user ID; 0: no limit */
 	size_t max_search;
 	size_t max_reply_keys;
 	size_t max_reply_size;
 	size_t max_last_days;
 	size_t max_last_reply_keys;
 	size_t sendmail_timeout;
+	size_t max_replies_per_hour;	/* per recipient; 0: no limit */
+	size_t mget_match_limit;
+	size_t mget_depth_limit;
+	size_t mget_max_work;
+	size_t sync_max_message_size;
+	size_t sync_max_age_days;
+	size_t import_batch;		/* keymail import: keys per transaction */
 };
 
 /* Fill with compiled-in defaults (limits.h). */

@@ -21,6 +21,10 @@
 #define KM_MAX_KEY_SIZE		(5u * 1024 * 1024)	/* one transferable key, binary */
 #define KM_MAX_PACKETS_PER_KEY	10000u
 #define KM_MAX_UID_LENGTH	4096u			/* one user ID packet */
+/* Third-party signatures kept per user ID or attribute (certificate
+ * flooding, CVE-2019-13050; the rule is in pgp/merge.c pgp_key_cap_certs).
+ * The busiest real key we know has 588 on one user ID. */
+#define KM_MAX_SIGS_PER_UID	1000u
 #define KM_MAX_SEARCH		255u			/* INDEX/GET argument (pks) */
 #define KM_MIN_SEARCH		2u
 #define KM_MAX_REPLY_KEYS	100u			/* keys per GET/INDEX reply */
@@ -29,5 +33,30 @@
 #define KM_MAX_LAST_REPLY_KEYS	500u
 #define KM_MAX_ADDRESS		254u			/* RFC 5321 path limit */
 #define KM_SENDMAIL_TIMEOUT	60u			/* seconds before the mailer is killed */
+/* Replies to one address per clock hour, counted in the database table
+ * reply_log (sql/003-ratelimit.sql); more are dropped and logged, so that
+ * forged senders cannot turn the robot on a victim. 0: no limit. */
+#define KM_MAX_REPLIES_PER_HOUR	20u
+
+/* MGET (cmd/mget.c): each subject (a user ID, or one key ID or fingerprint
+ * in hex) is matched with at most KM_MGET_MATCH_LIMIT backtracking steps
+ * and KM_MGET_DEPTH_LIMIT nested backtracking frames; a pattern that needs
+ * more is refused at once. The whole scan may spend at most
+ * KM_MGET_MAX_WORK steps, counted as described in cmd/mget.c. */
+#define KM_MGET_MATCH_LIMIT	100000u
+#define KM_MGET_DEPTH_LIMIT	5000u
+#define KM_MGET_MAX_WORK	400000000u
+
+/* Peer sync (cmd/sync.c, mail-protocol.md 4.5): one incremental mail holds
+ * one key of at most KM_SYNC_MAX_MESSAGE_SIZE armored bytes; queue entries
+ * not delivered within KM_SYNC_MAX_AGE_DAYS are dropped. */
+#define KM_SYNC_MAX_MESSAGE_SIZE	(256u * 1024)
+#define KM_SYNC_MAX_AGE_DAYS	7u
+
+/* keymail import (cmd/import.c) merges this many keys per transaction.
+ * Each key of a batch holds an advisory lock until the commit, so
+ * PostgreSQL's lock table (max_locks_per_transaction x max_connections,
+ * 6400 by default) must have room for a batch. */
+#define KM_IMPORT_BATCH		1000u
 
 #endif

@@ -1,0 +1,965 @@
+/*
+ * cmd/import.c - keymail import: load keyrings, key dumps and armored
+ * files into the store, fast.
+ *
+ * A pipeline of threads, so that both cores work:
+ *
+ *   reader (1)     reads each input, tells binary from armored text, and
+ *                  cuts the binary stream into chunks of whole keys by
+ *                  looking at packet headers only (pgp_packet_frame);
+ *   workers (jobs) parse and check each chunk: pgp_keys_read, then
+ *                  cmd_key_accept, ADD's own per-key step (add.c);
+ *   writer (the    takes the chunks back in input order, reports refused
+ *   caller)        keys, and merges the accepted ones in batches of
+ *                  import_batch keys, one transaction each
+ *                  (store_merge_keys), while the workers go on.
+ *
+ * Chunks travel through a ring of slots (IMPORT_SLOTS_PER_JOB per worker),
+ * which bounds memory and keeps the input order: reports come out in input
+ * order, and a key seen twice is merged twice in that order, as ADD would.
+ * A batch never holds the same key twice (it is flushed first), so batches
+ * are exactly a series of ADD merges.
+ *
+ * Failures: a refused key is reported on stderr ("Key FPR: reason") and
+ * skipped. A framing error (bytes that are not OpenPGP packets) loses the
+ * rest of that input, as it does for ADD, and is reported; the other
+ * inputs are read. The store failing stops everything (CMD_RUN_TEMPFAIL);
+ * what was committed stays, and running the import again completes it:
+ * merges are idempotent.
+ *
+ * Input is untrusted (a dump from anywhere): it reaches the pgp layer
+ * only, with the configured per-key limits. Armored input is decoded one
+ * armor block at a time in memory (pgp_armor_scan needs the whole text);
+ * binary input streams in IMPORT_READ_SIZE reads, and a single packet
+ * longer than max_key_size is skipped without being buffered.
+ *
+ * Memory: the slots own their chunk bytes, keys and report lines; the
+ * writer frees keys after their batch. On a store failure the threads are
+ * left to the process's exit (the reader may be blocked reading a pipe),
+ * so the state they share is deliberately not freed then.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define IMPORT_CHUNK_KEYS	64		/* keys per unit of parallel work */
+#define IMPORT_CHUNK_BYTES	(512u * 1024)	/* or fewer, if they are large */
+#define IMPORT_READ_SIZE	(1u << 20)	/* one read(2) */
+#define IMPORT_SLOTS_PER_JOB	4
+#define IMPORT_MAX_JOBS		64
+#define IMPORT_BATCH_BYTES	(8u << 20)	/* flush a batch at this many key
+						 * octets: a batch is held some 4
+						 * times over (keys, merged keys,
+						 * blobs, the statement) */
+#define IMPORT_PROGRESS_NS	500000000L	/* redraw the progress line */
+
+enum slot_state { SLOT_FREE, SLOT_FILLED, SLOT_WORKING, SLOT_DONE };
+
+struct slot {
+	enum slot_state state;
+	uint8_t *data;		/* whole keys, binary (reader -> worker) */
+	size_t len;
+	char *note;		/* reader's message at this point, or NULL */
+	uint64_t in_pos;	/* input octets read when the chunk was cut */
+	struct pgp_key **keys;	/* accepted keys, in order (worker -> writer) */
+	size_t nkeys;
+	struct buf report;	/* "Key FPR: reason" lines of refused keys */
+	struct buf notes;	/* "Key FPR: dropped: ..." (verbose only) */
+	unsigned nrejected;
+};
+
+struct imp {
+	struct cmd_ctx ctx;		/* a copy: the threads may outlive the
+					 * caller's frame on a store failure */
+	struct cmd_import_opts o;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;		/* any slot or counter change */
+	struct slot *slots;
+	size_t nslots;
+	uint64_t next_fill, next_work, next_write;
+	bool reader_done;
+	bool abort;
+	/* reader's own */
+	uint64_t in_read;		/* octets read from all inputs */
+	bool noinput, ioerr;
+};
+
+/* ---- the ring ------------------------------------------------------------- */
+
+/* Hand a chunk (data owned by the ring from now on) and/or a note to the
+ * workers; waits for a free slot. Returns -1 if the import was aborted. */
+static int
+emit(struct imp *im, uint8_t *data, size_t len, char *note, unsigned refused)
+{
+	struct slot *sl;
+
+	pthread_mutex_lock(&im->mu);
+	sl = &im->slots[im->next_fill % im->nslots];
+	while (!im->abort && sl->state != SLOT_FREE)
+		pthread_cond_wait(&im->cv, &im->mu);
+	if (im->abort) {
+		pthread_mutex_unlock(&im->mu);
+		free(data);
+		free(note);
+		return -1;
+	}
+	sl->data = data;
+	sl->len = len;
+	sl->note = note;
+	sl->in_pos = im->in_read;
+	sl->keys = NULL;
+	sl->nkeys = 0;
+	sl->nrejected = refused;	/* a key the reader refused (note) */
+	buf_reset(&sl->report);
+	buf_reset(&sl->notes);
+	sl->state = SLOT_FILLED;
+	im->next_fill++;
+	pthread_cond_broadcast(&im->cv);
+	pthread_mutex_unlock(&im->mu);
+	return 0;
+}
+
+static int emit_note(struct imp *im, unsigned refused, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A message for the writer to print in its place in the input; refused:
+ * it reports a key refused (counted as such). */
+static int
+emit_note(struct imp *im, unsigned refused, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	return emit(im, NULL, 0, msg, refused);
+}
+
+/* ---- cutting a binary stream into whole keys ------------------------------ */
+
+struct chunker {
+	struct imp *im;
+	const char *name;	/* input name for messages */
+	struct buf b;		/* pending octets; b.data[0] starts a chunk */
+	uint64_t base;		/* input offset of b.data[0] */
+	size_t scan;		/* octets of b framed so far (may pass b.len
+				 * while a packet body is still arriving) */
+	size_t nkeys;		/* primary key packets in [0, scan) */
+	size_t key_start;	/* offset of the last primary key packet */
+	uint64_t skip;		/* octets of an oversized packet still to drop */
+	bool drop_key;		/* dropping the rest of a refused key */
+	bool dead;		/* framing lost: the rest of this input is lost */
+	int failed;		/* emit() said the import was aborted */
+};
+
+static bool
+primary_tag(uint8_t tag)
+{
+	return tag == PGP_TAG_PUBKEY || tag == PGP_TAG_SECKEY;
+}
+
+/* Send b[0, n) as a chunk and keep the rest. */
+static void
+cut(struct chunker *c, size_t n)
+{
+	if (n > 0 && !c->failed && emit(c->im, xmemdup(c->b.data, n), n, NULL, 0) < 0)
+		c->failed = 1;
+	memmove(c->b.data, c->b.data + n, c->b.len - n);
+	c->b.len -= n;
+	c->base += n;
+	c->scan = c->scan > n ? c->scan - n : 0;
+	c->key_start = c->key_start >= n ? c->key_start - n : 0;
+	c->nkeys = 0;
+}
+
+/* Drop b[from, to) (octets of a refused key). Offsets named in later
+ * messages count the octets kept, so they may be off after that. */
+static void
+drop(struct chunker *c, size_t from, size_t to)
+{
+	memmove(c->b.data + from, c->b.data + to, c->b.len - to);
+	c->b.len -= to - from;
+}
+
+/* The key starting at b[key_start] would pass max_key_size: say so (as
+ * pgp_keys_read would) and drop it without buffering the rest. */
+static void
+refuse_big(struct chunker *c)
+{
+	struct pgp_key *k = NULL;
+	enum pgp_status st;
+	uint8_t tag;
+	size_t size;
+	char hex[65] = "(no fingerprint)";
+
+	cut(c, c->key_start);	/* the keys before it go first */
+	if (pgp_packet_frame(c->b.data, c->b.len, &tag, &size) == PGP_OK &&
+	    size <= c->b.len && (k = pgp_key_parse_one(c->b.data, size, NULL,
+	    &st)) != NULL)
+		pgp_hex(k->pub.fpr, k->pub.fprlen, hex);
+	pgp_key_free(k);
+	if (!c->failed && emit_note(c->im, 1, "Key %s: %s: key larger than "
+	    "max_key_size (%zu octets)", hex, pgp_strerror(PGP_ERR_LIMIT),
+	    c->im->ctx.lim.max_key_size) < 0)
+		c->failed = 1;
+	c->drop_key = true;
+	c->nkeys = 0;
+	drop(c, 0, c->scan);
+	c->scan = 0;
+}
+
+/* Frame what is buffered; cut chunks at primary key packets. */
+static void
+frame(struct chunker *c)
+{
+	const size_t maxkey = c->im->ctx.lim.max_key_size;
+	enum pgp_status st;
+	uint8_t tag;
+	size_t size;
+
+	while (!c->dead && !c->failed && c->scan < c->b.len) {
+		st = pgp_packet_frame(c->b.data + c->scan, c->b.len - c->scan,
+		    &tag, &size);
+		if (st == PGP_ERR_TRUNCATED)
+			return;		/* the header is still arriving */
+		if (st != PGP_OK) {
+			/* Lost: pgp_keys_read reports the key being read, as
+			 * it does for ADD; nothing after it can be framed. */
+			unsigned long long off = c->base + c->scan;
+
+			c->dead = true;
+			cut(c, c->b.len);
+			if (!c->failed && emit_note(c->im, 0, "%s: offset %llu: not "
+			    "an OpenPGP packet; the rest of this input was "
+			    "skipped", c->name, off) < 0)
+				c->failed = 1;
+			return;
+		}
+		if (primary_tag(tag)) {
+			c->drop_key = false;
+			if (c->scan > 0 && (c->nkeys >= IMPORT_CHUNK_KEYS ||
+			    c->scan >= IMPORT_CHUNK_BYTES))
+				cut(c, c->scan);
+			c->nkeys++;
+			c->key_start = c->scan;
+		}
+		if (!c->drop_key && maxkey != 0 &&
+		    c->scan - c->key_start + size > maxkey)
+			refuse_big(c);
+		if (c->drop_key) {
+			/* A packet of a refused key: drop it, or what is
+			 * here of it and the rest as it arrives. */
+			if (size <= c->b.len - c->scan) {
+				drop(c, c->scan, c->scan + size);
+				continue;
+			}
+			c->skip = size - (c->b.len - c->scan);
+			drop(c, c->scan, c->b.len);
+			return;
+		}
+		c->scan += size;
+	}
+}
+
+static void
+chunker_push(struct chunker *c, const uint8_t *p, size_t n)
+{
+	if (c->dead || c->failed)
+		return;
+	if (c->skip > 0) {
+		size_t k = c->skip < n ? (size_t)c->skip : n;
+
+		c->skip -= k;
+		p += k;
+		n -= k;
+	}
+	if (n == 0)
+		return;
+	(void)buf_append(&c->b, p, n);
+	frame(c);
+}
+
+/* End of a stream (input or armor block): what is left is the last key;
+ * if it is truncated, pgp_keys_read says so. */
+static void
+chunker_end(struct chunker *c)
+{
+	if (!c->dead && !c->failed && c->b.len > 0)
+		cut(c, c->b.len);
+	c->b.len = 0;
+	c->scan = 0;
+	c->nkeys = 0;
+	c->key_start = 0;
+	c->skip = 0;
+	c->drop_key = false;
+	c->dead = false;
+	c->base = 0;
+}
+
+/* ---- the reader thread ---------------------------------------------------- */
+
+struct armor_ctx {
+	struct chunker *c;
+	unsigned secret, undecodable;
+};
+
+static int
+on_armor(void *arg, enum pgp_armor_kind kind, const uint8_t *data, size_t len,
+    bool crc_ok, enum pgp_status st)
+{
+	struct armor_ctx *a = arg;
+
+	(void)crc_ok;	/* accepted either way, as for ADD */
+	if (a->c->failed)
+		return 1;
+	switch (kind) {
+	case PGP_ARMOR_PRIVATE_KEY:
+		a->secret++;
+		return 0;
+	case PGP_ARMOR_OTHER:
+		return 0;
+	case PGP_ARMOR_PUBLIC_KEY:
+		break;
+	}
+	if (st != PGP_OK) {
+		a->undecodable++;
+		return 0;
+	}
+	chunker_push(a->c, data, len);
+	chunker_end(a->c);
+	return 0;
+}
+
+/* Read all of fd (a pipe or a file we cannot map) into b. */
+static int
+slurp(int fd, struct buf *b)
+{
+	char tmp[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		(void)buf_append(b, tmp, (size_t)n);
+	}
+}
+
+static void
+read_text(struct imp *im, struct chunker *c, int fd, const uint8_t *head,
+    size_t headlen)
+{
+	struct armor_ctx a;
+	struct stat sb;
+	struct buf all;
+	const char *text;
+	void *map = MAP_FAILED;
+	size_t len;
+
+	memset(&a, 0, sizeof(a));
+	a.c = c;
+	buf_init(&all, 0);
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	    (map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd,
+	    0)) != MAP_FAILED) {
+		text = map;
+		len = (size_t)sb.st_size;
+	} else {
+		(void)buf_append(&all, head, headlen);
+		if (slurp(fd, &all) < 0) {
+			(void)emit_note(im, 0, "%s: read error: %s", c->name,
+			    strerror(errno));
+			im->ioerr = true;
+		}
+		text = (const char *)all.data;
+		len = all.len;
+	}
+	pthread_mutex_lock(&im->mu);
+	im->in_read += len - headlen;
+	pthread_mutex_unlock(&im->mu);
+	/* No bound per block: the operator's own file; the per-key limits
+	 * still apply in pgp_keys_read. */
+	if (pgp_armor_scan(text, len, 0, on_armor, &a) == 0)
+		(void)emit_note(im, 0, "%s: no OpenPGP data found", c->name);
+	if (a.secret)
+		(void)emit_note(im, a.secret, "%s: %u secret key block%s refused: a "
+		    "keyserver never holds secret keys", c->name, a.secret,
+		    a.secret == 1 ? "" : "s");
+	if (a.undecodable)
+		(void)emit_note(im, a.undecodable, "%s: %u armor block%s could not be decoded",
+		    c->name, a.undecodable, a.undecodable == 1 ? "" : "s");
+	if (map != MAP_FAILED)
+		(void)munmap(map, len);
+	free(all.data);
+}
+
+static void
+read_input(struct imp *im, const char *path)
+{
+	struct chunker c;
+	uint8_t *blk = xmalloc(IMPORT_READ_SIZE);
+	size_t i = 0;
+	ssize_t n;
+	int fd;
+	bool first = true;
+
+	memset(&c, 0, sizeof(c));
+	c.im = im;
+	c.name = path ? path : "(standard input)";
+	if (path == NULL) {
+		fd = 0;
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		(void)emit_note(im, 0, "%s: %s", path, strerror(errno));
+		im->noinput = true;
+		free(blk);
+		return;
+	}
+	buf_init(&c.b, 0);
+	for (;;) {
+		n = read(fd, blk, IMPORT_READ_SIZE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			(void)emit_note(im, 0, "%s: read error: %s", c.name,
+			    strerror(errno));
+			im->ioerr = true;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (first) {
+			/* Binary OpenPGP starts with a packet header, whose
+			 * top bit is set; text (armor) never does. */
+			for (i = 0; i < (size_t)n && (blk[i] == ' ' ||
+			    blk[i] == '\t' || blk[i] == '\r' || blk[i] == '\n'); i++)
+				;
+			if (i == (size_t)n)
+				continue;	/* blank so far */
+			first = false;
+			if (!(blk[i] & 0x80)) {
+				read_text(im, &c, fd, blk, (size_t)n);
+				goto done;
+			}
+		}
+		pthread_mutex_lock(&im->mu);
+		im->in_read += (size_t)n;
+		pthread_mutex_unlock(&im->mu);
+		chunker_push(&c, blk, (size_t)n);
+		if (c.failed)
+			break;
+	}
+	if (first && !im->ioerr)
+		(void)emit_note(im, 0, "%s: empty", c.name);
+	chunker_end(&c);
+done:
+	free(c.b.data);
+	free(blk);
+	if (path != NULL)
+		(void)close(fd);
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct imp *im = arg;
+	size_t i;
+
+	if (im->o.nfiles == 0)
+		read_input(im, NULL);
+	for (i = 0; i < im->o.nfiles; i++) {
+		bool stop;
+
+		pthread_mutex_lock(&im->mu);
+		stop = im->abort;
+		pthread_mutex_unlock(&im->mu);
+		if (stop)
+			break;
+		read_input(im, !strcmp(im->o.files[i], "-") ? NULL : im->o.files[i]);
+	}
+	pthread_mutex_lock(&im->mu);
+	im->reader_done = true;
+	pthread_cond_broadcast(&im->cv);
+	pthread_mutex_unlock(&im->mu);
+	return NULL;
+}
+
+/* ---- the workers ---------------------------------------------------------- */
+
+struct work {
+	struct imp *im;
+	struct slot *sl;
+	size_t cap;
+};
+
+static void
+report_key(struct buf *b, const uint8_t *fpr, size_t fprlen, const char *what,
+    const char *why)
+{
+	char hex[65];
+
+	if (fprlen > 0 && fprlen <= 32)
+		pgp_hex(fpr, fprlen, hex);
+	else
+		strcpy(hex, "(no fingerprint)");
+	(void)buf_printf(b, "Key %s: %s%s\n", hex, what, why);
+}
+
+static int
+on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
+    size_t fprlen, const char *detail)
+{
+	struct work *w = arg;
+	struct slot *sl = w->sl;
+	char why[640];
+
+	if (cmd_key_accept(&w->im->ctx, key, st, detail, why, sizeof(why)) != PGP_OK) {
+		report_key(&sl->report, key ? key->pub.fpr : fpr,
+		    key ? key->pub.fprlen : fprlen, "", why);
+		sl->nrejected++;
+		pgp_key_free(key);
+		return 0;
+	}
+	if (*why && w->im->o.verbose)
+		report_key(&sl->notes, key->pub.fpr, key->pub.fprlen,
+		    "dropped: ", why);
+	if (sl->nkeys == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : IMPORT_CHUNK_KEYS;
+		sl->keys = xreallocarray(sl->keys, w->cap, sizeof(*sl->keys));
+	}
+	sl->keys[sl->nkeys++] = key;
+	return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct imp *im = arg;
+	struct work w;
+	struct slot *sl;
+
+	pthread_mutex_lock(&im->mu);
+	for (;;) {
+		while (!im->abort && im->next_work == im->next_fill &&
+		    !im->reader_done)
+			pthread_cond_wait(&im->cv, &im->mu);
+		if (im->abort || im->next_work == im->next_fill)
+			break;
+		sl = &im->slots[im->next_work++ % im->nslots];
+		sl->state = SLOT_WORKING;
+		pthread_mutex_unlock(&im->mu);
+
+		w.im = im;
+		w.sl = sl;
+		w.cap = 0;
+		if (sl->len > 0)
+			(void)pgp_keys_read(sl->data, sl->len, &im->ctx.lim,
+			    on_key, &w);
+		free(sl->data);
+		sl->data = NULL;
+
+		pthread_mutex_lock(&im->mu);
+		sl->state = SLOT_DONE;
+		pthread_cond_broadcast(&im->cv);
+	}
+	pthread_mutex_unlock(&im->mu);
+	return NULL;
+}
+
+/* ---- the writer ----------------------------------------------------------- */
+
+struct totals {
+	unsigned long long keys, new_keys, updated, unchanged, rejected;
+};
+
+struct batch {
+	struct store_bulk_item *items;
+	struct pgp_key **keys;		/* items[i].key, ours to free */
+	size_t n, cap;
+	size_t bytes;			/* packet octets in the batch */
+	/* Fingerprints in the batch: open addressing over 2 * cap slots,
+	 * holding item index + 1 (0: empty). */
+	size_t *set;
+	size_t setsize;
+};
+
+static size_t
+fpr_hash(const struct pgp_key *k)
+{
+	size_t h = 0, i;
+
+	for (i = 0; i < sizeof(h) && i < k->pub.fprlen; i++)
+		h = h << 8 | k->pub.fpr[i];
+	return h;
+}
+
+/* Packet body octets of a key: what its blob will roughly weigh. */
+static size_t
+key_octets(const struct pgp_key *k)
+{
+	size_t n = k->pkt.len, i, j;
+
+	for (i = 0; i < k->nsigs; i++)
+		n += k->sigs[i].pkt.len;
+	for (i = 0; i < k->nuids; i++) {
+		n += k->uids[i].pkt.len;
+		for (j = 0; j < k->uids[i].nsigs; j++)
+			n += k->uids[i].sigs[j].pkt.len;
+	}
+	for (i = 0; i < k->nsubkeys; i++) {
+		n += k->subkeys[i].pkt.len;
+		for (j = 0; j < k->subkeys[i].nsigs; j++)
+			n += k->subkeys[i].sigs[j].pkt.len;
+	}
+	return n;
+}
+
+static bool
+batch_has(const struct batch *b, const struct pgp_key *k)
+{
+	size_t i = fpr_hash(k) % b->setsize;
+
+	while (b->set[i]) {
+		const struct pgp_key *o = b->items[b->set[i] - 1].key;
+
+		if (o->pub.fprlen == k->pub.fprlen &&
+		    !memcmp(o->pub.fpr, k->pub.fpr, k->pub.fprlen))
+			return true;
+		i = (i + 1) % b->setsize;
+	}
+	return false;
+}
+
+static void
+batch_add(struct batch *b, struct pgp_key *k)
+{
+	size_t i = fpr_hash(k) % b->setsize;
+
+	while (b->set[i])
+		i = (i + 1) % b->setsize;
+	b->set[i] = b->n + 1;
+	memset(&b->items[b->n], 0, sizeof(b->items[b->n]));
+	b->items[b->n].key = k;
+	b->keys[b->n++] = k;
+	b->bytes += key_octets(k);
+}
+
+static void
+count_item(struct totals *t, const struct pgp_merge_counts *c)
+{
+	if (c->new_keys)
+		t->new_keys++;
+	else if (c->new_uids || c->new_subkeys || c->new_sigs || c->new_revocations)
+		t->updated++;
+	else
+		t->unchanged++;
+}
+
+/*
+ * Merge the batch. A batch-level STORE_ERROR (a bug or a constraint we do
+ * not expect) is retried key by key, so that one key cannot sink its
+ * neighbours; if every key of the batch fails that way the store itself is
+ * at fault and we stop, as for a tempfail.
+ */
+static enum store_status
+flush(struct imp *im, struct batch *b, struct totals *t)
+{
+	struct store *s = im->ctx.store;
+	enum store_status st;
+	char why[300];
+	size_t i, failed = 0;
+
+	if (b->n == 0)
+		return STORE_OK;
+	st = store_merge_keys(s, b->items, b->n, &im->ctx.lim);
+	if (st == STORE_ERROR) {
+		for (i = 0; i < b->n; i++) {
+			struct store_bulk_item *it = &b->items[i];
+
+			it->st = store_merge_key(s, it->key, &im->ctx.lim,
+			    &it->counts);
+			if (it->st == STORE_TEMPFAIL)
+				return STORE_TEMPFAIL;
+			if (it->st == STORE_ERROR) {
+				snprintf(it->why, sizeof(it->why), "%s",
+				    store_errmsg(s));
+				failed++;
+			}
+		}
+		st = failed == b->n ? STORE_ERROR : STORE_OK;
+	}
+	if (st != STORE_OK)
+		return st;
+	for (i = 0; i < b->n; i++) {
+		struct store_bulk_item *it = &b->items[i];
+		struct pgp_key *k = b->keys[i];
+
+		t->keys++;
+		if (it->st == STORE_OK) {
+			count_item(t, &it->counts);
+		} else {
+			t->rejected++;
+			if (it->st == STORE_LIMIT)
+				cmd_limit_reason(&im->ctx, why, sizeof(why));
+			else
+				snprintf(why, sizeof(why), "not stored: %s", it->why);
+			{
+				struct buf line;
+
+				buf_init(&line, 0);
+				report_key(&line, k->pub.fpr, k->pub.fprlen, "", why);
+				fputs((const char *)line.data, stderr);
+				free(line.data);
+			}
+		}
+		pgp_key_free(k);
+	}
+	b->n = 0;
+	b->bytes = 0;
+	memset(b->set, 0, b->setsize * sizeof(*b->set));
+	return STORE_OK;
+}
+
+static double
+since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void
+fmt_eta(double s, char *out, size_t n)
+{
+	unsigned long v = (unsigned long)(s + 0.5);
+
+	if (v >= 3600)
+		snprintf(out, n, "%luh%02lum", v / 3600, v / 60 % 60);
+	else if (v >= 60)
+		snprintf(out, n, "%lum%02lus", v / 60, v % 60);
+	else
+		snprintf(out, n, "%lus", v);
+}
+
+/* keys: read and checked so far (merged, or waiting in the batch). */
+static void
+progress(unsigned long long keys, const struct timespec *t0, uint64_t pos,
+    uint64_t total, bool last)
+{
+	double el = since(t0), rate = el > 0 ? (double)keys / el : 0;
+	char eta[32];
+
+	fprintf(stderr, "\rimport: %llu keys, %.0f keys/s", keys, rate);
+	if (total > 0 && pos <= total && el > 0) {
+		double f = (double)pos / (double)total;
+
+		fmt_eta(f > 0 ? el / f - el : 0, eta, sizeof(eta));
+		fprintf(stderr, ", %.0f%%, ETA %s   ", f * 100, eta);
+	} else {
+		fputs("   ", stderr);
+	}
+	if (last)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static uint64_t
+input_size(const struct cmd_import_opts *o)
+{
+	struct stat sb;
+	uint64_t total = 0;
+	size_t i;
+
+	if (o->nfiles == 0)
+		return fstat(0, &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+	for (i = 0; i < o->nfiles; i++) {
+		if (!strcmp(o->files[i], "-") || stat(o->files[i], &sb) != 0 ||
+		    !S_ISREG(sb.st_mode))
+			return 0;	/* unknown: no ETA */
+		total += (uint64_t)sb.st_size;
+	}
+	return total;
+}
+
+enum cmd_run
+cmd_import(struct cmd_ctx *ctx, const struct cmd_import_opts *o)
+{
+	struct imp *im = xcalloc(1, sizeof(*im));
+	pthread_t reader, workers[IMPORT_MAX_JOBS];
+	struct timespec t0, last;
+	struct totals t;
+	struct batch b;
+	struct slot *sl;
+	enum store_status st = STORE_OK;
+	uint64_t total = input_size(o), pos = 0;
+	unsigned jobs = o->jobs, i;
+	size_t k;
+
+	if (jobs == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		jobs = n > 0 ? (unsigned)n : 1;
+	}
+	if (jobs > IMPORT_MAX_JOBS)
+		jobs = IMPORT_MAX_JOBS;
+	im->ctx = *ctx;
+	im->o = *o;
+	if (im->o.batch == 0)
+		im->o.batch = 1;
+	pthread_mutex_init(&im->mu, NULL);
+	pthread_cond_init(&im->cv, NULL);
+	im->nslots = (size_t)jobs * IMPORT_SLOTS_PER_JOB;
+	im->slots = xcalloc(im->nslots, sizeof(*im->slots));
+	for (k = 0; k < im->nslots; k++) {
+		buf_init(&im->slots[k].report, 0);
+		buf_init(&im->slots[k].notes, 0);
+	}
+	memset(&t, 0, sizeof(t));
+	memset(&b, 0, sizeof(b));
+	b.cap = im->o.batch;
+	b.items = xcalloc(b.cap, sizeof(*b.items));
+	b.keys = xcalloc(b.cap, sizeof(*b.keys));
+	b.setsize = 2 * b.cap + 1;
+	b.set = xcalloc(b.setsize, sizeof(*b.set));
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	last = t0;
+	if (pthread_create(&reader, NULL, reader_main, im) != 0) {
+		log_warnx("import: cannot start a thread");
+		return CMD_RUN_TEMPFAIL;
+	}
+	for (i = 0; i < jobs; i++)
+		if (pthread_create(&workers[i], NULL, worker_main, im) != 0) {
+			log_warnx("import: cannot start a thread");
+			jobs = i;
+			break;
+		}
+	if (jobs == 0) {
+		pthread_mutex_lock(&im->mu);
+		im->abort = true;
+		pthread_cond_broadcast(&im->cv);
+		pthread_mutex_unlock(&im->mu);
+		return CMD_RUN_TEMPFAIL;
+	}
+
+	for (;;) {
+		pthread_mutex_lock(&im->mu);
+		sl = &im->slots[im->next_write % im->nslots];
+		while (sl->state != SLOT_DONE && !(im->reader_done &&
+		    im->next_write == im->next_fill))
+			pthread_cond_wait(&im->cv, &im->mu);
+		if (sl->state != SLOT_DONE) {
+			pthread_mutex_unlock(&im->mu);
+			break;
+		}
+		pthread_mutex_unlock(&im->mu);
+
+		if (sl->note)
+			fprintf(stderr, "%s\n", sl->note);
+		if (sl->report.len)
+			fwrite(sl->report.data, 1, sl->report.len, stderr);
+		if (sl->notes.len)
+			fwrite(sl->notes.data, 1, sl->notes.len, stderr);
+		t.rejected += sl->nrejected;
+		t.keys += sl->nrejected;
+		pos = sl->in_pos;
+		for (k = 0; k < sl->nkeys && st == STORE_OK; k++) {
+			if (batch_has(&b, sl->keys[k]))
+				st = flush(im, &b, &t);
+			if (st != STORE_OK)
+				break;
+			batch_add(&b, sl->keys[k]);
+			sl->keys[k] = NULL;
+			if (b.n >= b.cap || b.bytes >= IMPORT_BATCH_BYTES)
+				st = flush(im, &b, &t);
+		}
+		if (st != STORE_OK)
+			break;
+
+		pthread_mutex_lock(&im->mu);
+		free(sl->note);
+		sl->note = NULL;
+		free(sl->keys);
+		sl->keys = NULL;
+		sl->nkeys = 0;
+		sl->state = SLOT_FREE;
+		im->next_write++;
+		pthread_cond_broadcast(&im->cv);
+		pthread_mutex_unlock(&im->mu);
+
+		if (o->progress) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((now.tv_sec - last.tv_sec) * 1000000000L +
+			    (now.tv_nsec - last.tv_nsec) >= IMPORT_PROGRESS_NS) {
+				progress(t.keys + b.n, &t0, pos, total, false);
+				last = now;
+			}
+		}
+	}
+	if (st == STORE_OK)
+		st = flush(im, &b, &t);
+	if (st != STORE_OK) {
+		/* Stop the pipeline and leave it to the exit (see the top). */
+		if (o->progress)
+			fputc('\n', stderr);
+		log_warnx("import: database: %s", store_errmsg(ctx->store));
+		pthread_mutex_lock(&im->mu);
+		im->abort = true;
+		pthread_cond_broadcast(&im->cv);
+		pthread_mutex_unlock(&im->mu);
+		pthread_detach(reader);
+		for (i = 0; i < jobs; i++)
+			pthread_detach(workers[i]);
+		return CMD_RUN_TEMPFAIL;
+	}
+	pthread_join(reader, NULL);
+	for (i = 0; i < jobs; i++)
+		pthread_join(workers[i], NULL);
+	if (o->progress)
+		progress(t.keys, &t0, total, total, true);
+	if (o->summary) {
+		double el = since(&t0);
+
+		fprintf(stderr, "import: %llu keys: %llu new, %llu updated, %llu "
+		    "unchanged, %llu refused; %.2f s, %.0f keys/s\n", t.keys,
+		    t.new_keys, t.updated, t.unchanged, t.rejected, el,
+		    el > 0 ? (double)t.keys / el : 0.0);
+	}
+	for (k = 0; k < im->nslots; k++) {
+		free(im->slots[k].report.data);
+		free(im->slots[k].notes.data);
+	}
+	free(im->slots);
+	free(b.items);
+	free(b.keys);
+	free(b.set);
+	pthread_mutex_destroy(&im->mu);
+	pthread_cond_destroy(&im->cv);
+	{
+		enum cmd_run rc = im->ioerr ? CMD_RUN_IOERR : im->noinput ?
+		    CMD_RUN_NOINPUT : CMD_RUN_OK;
+
+		free(im);
+		return rc;
+	}
+}
