@@ -43,6 +43,7 @@
 
 #include <libetpan/libetpan.h>
 
+#include "util/utf8.h"
 #include "mail/mail.h"
 #include "util/limits.h"
 #include "util/xalloc.h"
@@ -319,40 +320,6 @@ first_word_is(const struct hfield *f, const char *word)
 
 /* ---- text normalization ---------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t left)
-{
-	unsigned c = s[0];
-	size_t n, i;
-	unsigned long cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return 0;
-	if (n > left)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
 
 /*
  * Make display text safe: invalid UTF-8 bytes become '?', C0/C1 controls
@@ -373,7 +340,7 @@ text_normalize(const char *in, size_t len, size_t max, bool *cut)
 	if (cut)
 		*cut = false;
 	while (i < len) {
-		size_t n = utf8_len(s + i, len - i);
+		size_t n = utf8_seq_len(s + i, len - i);
 
 		if (n == 1 && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) {
 			blank = true;

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/utf8.h"
 #include "mail/mail.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -65,39 +66,6 @@ cur_col(const struct buf *b)
 	return b->len - i;
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t left)
-{
-	unsigned c = s[0];
-	size_t n, i;
-	unsigned long cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return 0;
-	if (n > left)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
 
 /*
  * Header text, cleaned: controls dropped (TAB becomes a space), C1
@@ -112,7 +80,7 @@ hdr_clean(const char *in, size_t max)
 	char *r = xmalloc(len + 1);	/* output never grows */
 
 	while (i < len) {
-		n = utf8_len(s + i, len - i);
+		n = utf8_seq_len(s + i, len - i);
 		if (n == 0) {
 			n = 1;
 			if (max > 0 && o + 1 > max)

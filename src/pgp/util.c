@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h"
 #include "pgp/pgp.h"
 #include "util/xalloc.h"
 
@@ -48,42 +49,6 @@ pgp_hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), 0 if it is not one.
- */
-static size_t
-utf8_len(const uint8_t *p, size_t n)
-{
-	uint8_t c = p[0];
-	size_t len, i;
-	uint8_t lo = 0x80, hi = 0xbf;	/* range of the second octet */
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
 
 char *
 pgp_uid_printable(const uint8_t *p, size_t n)
@@ -92,7 +57,7 @@ pgp_uid_printable(const uint8_t *p, size_t n)
 	size_t i = 0, o = 0, l;
 
 	while (i < n) {
-		l = utf8_len(p + i, n - i);
+		l = utf8_seq_len(p + i, n - i);
 		if (l == 0) {
 			out[o++] = '?';
 			i++;
