@@ -1079,6 +1079,43 @@ limit_plus_one(size_t limit)
 }
 
 /*
+ * Fetch the keys whose row ids are in idarray (a PostgreSQL int8[] literal
+ * that we built from numbers, never from mail), newest created first.
+ */
+static enum store_status
+fetch_id_array(struct store *s, const char *what, const char *idarray,
+    struct store_keys *out)
+{
+	struct params p;
+	PGresult *res;
+	enum store_status st;
+	int n, i;
+
+	p_init(&p);
+	p_text(&p, idarray);
+	st = q(s, what, "SELECT data, floor(extract(epoch FROM changed))::int8"
+	    " FROM keys WHERE id = ANY($1::int8[])"
+	    " ORDER BY created DESC, id DESC", &p, 1, &res);
+	if (st != STORE_OK)
+		return st;
+	n = PQntuples(res);
+	if (n == 0) {
+		PQclear(res);
+		return STORE_NOTFOUND;
+	}
+	out->v = xcalloc((size_t)n, sizeof(*out->v));
+	for (i = 0; i < n; i++) {
+		struct store_key *k = &out->v[out->n++];
+
+		k->len = (size_t)PQgetlength(res, i, 0);
+		k->data = xmemdup(PQgetvalue(res, i, 0), k->len);
+		k->changed = (time_t)get_int8(res, i, 1);
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+/*
  * Second half of every lookup. ids holds at most limit+1 distinct key ids
  * (one text column); decide NOTFOUND/TOOMANY, else fetch those keys by
  * primary key, newest created first.
@@ -1087,8 +1124,6 @@ static enum store_status
 fetch_keys(struct store *s, const char *what, PGresult *ids, size_t limit,
     struct store_keys *out)
 {
-	struct params p;
-	PGresult *res;
 	struct buf arr;
 	enum store_status st;
 	int n = PQntuples(ids), i;
@@ -1110,29 +1145,9 @@ fetch_keys(struct store *s, const char *what, PGresult *ids, size_t limit,
 		(void)buf_printf(&arr, "%s%s", i ? "," : "", v);
 	}
 	(void)buf_putc(&arr, '}');
-	p_init(&p);
-	p_text(&p, (const char *)arr.data);
-	st = q(s, what, "SELECT data, floor(extract(epoch FROM changed))::int8"
-	    " FROM keys WHERE id = ANY($1::int8[])"
-	    " ORDER BY created DESC, id DESC", &p, 1, &res);
+	st = fetch_id_array(s, what, (const char *)arr.data, out);
 	free(arr.data);
-	if (st != STORE_OK)
-		return st;
-	n = PQntuples(res);
-	if (n == 0) {
-		PQclear(res);
-		return STORE_NOTFOUND;
-	}
-	out->v = xcalloc((size_t)n, sizeof(*out->v));
-	for (i = 0; i < n; i++) {
-		struct store_key *k = &out->v[out->n++];
-
-		k->len = (size_t)PQgetlength(res, i, 0);
-		k->data = xmemdup(PQgetvalue(res, i, 0), k->len);
-		k->changed = (time_t)get_int8(res, i, 1);
-	}
-	PQclear(res);
-	return STORE_OK;
+	return st;
 }
 
 /* Run a query yielding key ids, then fetch_keys. */
@@ -1602,12 +1617,9 @@ enum store_status
 store_get_by_ids(struct store *s, const int64_t *ids, size_t n,
     struct store_keys *out)
 {
-	struct params p;
-	PGresult *res;
 	struct buf arr;
 	enum store_status st;
 	size_t i;
-	int rows, r;
 
 	keys_reset(out);
 	if (n == 0)
@@ -1617,29 +1629,9 @@ store_get_by_ids(struct store *s, const int64_t *ids, size_t n,
 	for (i = 0; i < n; i++)
 		(void)buf_printf(&arr, "%s%" PRId64, i ? "," : "", ids[i]);
 	(void)buf_putc(&arr, '}');
-	p_init(&p);
-	p_text(&p, (const char *)arr.data);
-	st = q(s, "get by row ids", "SELECT data, floor(extract(epoch FROM"
-	    " changed))::int8 FROM keys WHERE id = ANY($1::int8[])"
-	    " ORDER BY created DESC, id DESC", &p, 1, &res);
+	st = fetch_id_array(s, "get by row ids", (const char *)arr.data, out);
 	free(arr.data);
-	if (st != STORE_OK)
-		return st;
-	rows = PQntuples(res);
-	if (rows == 0) {
-		PQclear(res);
-		return STORE_NOTFOUND;
-	}
-	out->v = xcalloc((size_t)rows, sizeof(*out->v));
-	for (r = 0; r < rows; r++) {
-		struct store_key *k = &out->v[out->n++];
-
-		k->len = (size_t)PQgetlength(res, r, 0);
-		k->data = xmemdup(PQgetvalue(res, r, 0), k->len);
-		k->changed = (time_t)get_int8(res, r, 1);
-	}
-	PQclear(res);
-	return STORE_OK;
+	return st;
 }
 
 /* ---- bulk merge and export (keymail import / export) -------------------- */
