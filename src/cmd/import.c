@@ -57,7 +57,8 @@
 #define IMPORT_CHUNK_KEYS	64		/* keys per unit of parallel work */
 #define IMPORT_CHUNK_BYTES	(512u * 1024)	/* or fewer, if they are large */
 #define IMPORT_READ_SIZE	(1u << 20)	/* one read(2) */
-#define IMPORT_SLOTS_PER_JOB	4
+#define IMPORT_SLOTS_PER_JOB	8	/* chunks in flight per worker: lets the
+					 * workers run a batch ahead of the writer */
 #define IMPORT_MAX_JOBS		64
 #define IMPORT_BATCH_BYTES	(8u << 20)	/* flush a batch at this many key
 						 * octets: a batch is held some 4
