@@ -162,6 +162,7 @@ mail_send(const char *cmdline, const uint8_t *msg, size_t len,
 	int in[2] = { -1, -1 }, ep[2] = { -1, -1 }, sp[2] = { -1, -1 };
 	int devnull = -1, status = 0, e = 0, timed_out = 0;
 	long long deadline;
+	long nap = 50 * 1000L;		/* ns; see the wait loop below */
 	struct sigaction ign, old;
 	enum mail_send_status rc = MAIL_SEND_TEMPFAIL;
 	pid_t pid;
@@ -310,7 +311,11 @@ mail_send(const char *cmdline, const uint8_t *msg, size_t len,
 		}
 	}
 	/* Both pipes closed: the mailer is exiting, or has closed them
-	 * and lingers. Wait for it within what is left of the deadline. */
+	 * and lingers. Wait for it within what is left of the deadline,
+	 * napping 50 us, then twice as long each time up to 10 ms: it is
+	 * usually gone within a fraction of a millisecond, and a first nap
+	 * of 10 ms (SIGCHLD does not cut it short) added 10 ms to every
+	 * reply (measured by bench/run.sh). */
 	while (!timed_out) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
@@ -326,9 +331,11 @@ mail_send(const char *cmdline, const uint8_t *msg, size_t len,
 			break;
 		}
 		{
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			struct timespec ts = { 0, nap };
 
 			(void)nanosleep(&ts, NULL);
+			if (nap < 10 * 1000 * 1000L)
+				nap *= 2;
 		}
 	}
 	if (timed_out) {
