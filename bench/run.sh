@@ -27,7 +27,7 @@
 # do). Work files and the corpus cache: $B/bench-run (BENCH_DIR).
 #
 # Environment: BENCH_RUNS (200), BENCH_N (100000), BENCH_SEED (1),
-# BENCH_1M (unset), BENCH_DIR.
+# BENCH_1M (unset), BENCH_DIR, BENCH_PROFILE_ONLY (unset).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -58,7 +58,13 @@ if [ "${KM_BENCH_INNER:-}" != 1 ]; then
 	else
 		as=
 	fi
-	$as env KM_BENCH_INNER=1 HOME="$W" sh "$W/bin/run.sh" "$W"
+	# BENCH_PROFILE_ONLY=1: keep the last run's measurements, redo the
+	# profile and the report (e.g. after the profile step failed)
+	if [ -z "${BENCH_PROFILE_ONLY:-}" ]; then
+		$as env KM_BENCH_INNER=1 HOME="$W" sh "$W/bin/run.sh" "$W"
+	else
+		sed -i '/^### Where an import of\|^## What bounds each figure/,$d' "$W/RESULTS.md"
+	fi
 
 	# Profile (perf needs root to see the PostgreSQL server too).
 	if [ "$(id -u)" = 0 ] && command -v perf >/dev/null 2>&1; then
@@ -389,7 +395,7 @@ logfile = $pgb/pgbouncer.log
 pidfile = $pgb/pgbouncer.pid
 EOC
 	if /usr/sbin/pgbouncer -d -q "$pgb/pgbouncer.ini"; then
-		trap 'kill "$(cat "$pgb/pgbouncer.pid" 2>/dev/null)" 2>/dev/null; sh "$BIN/pg.sh" stop "$pg" >/dev/null 2>&1 || true' EXIT INT TERM
+		trap 'kill "$(cat "$pgb/pgbouncer.pid" 2>/dev/null)" 2>/dev/null || true; sh "$BIN/pg.sh" stop "$pg" >/dev/null 2>&1 || true' EXIT INT TERM
 		sleep 0.5
 		latpgb() {	# latpgb LABEL DB
 			sed "s|^database = .*|database = host=$pgb port=6432 user=$(id -un) dbname=$2|" \
