@@ -26,7 +26,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS)
 LDLIBS    += $(PKG_LIBS)
 
 UTIL_SRCS  = $(sort $(wildcard src/util/*.c))
-PGP_SRCS   = $(sort $(wildcard src/pgp/*.c))
+PGP_SRCS   = $(sort $(wildcard src/pgp/*.c src/pgp/gcrypt/*.c))
 MAIL_SRCS  = $(sort $(wildcard src/mail/*.c))
 STORE_SRCS = $(sort $(wildcard src/store/*.c)) $(B)/gen/store_schema.c
 CMD_SRCS   = $(sort $(wildcard src/cmd/*.c))
@@ -51,7 +51,7 @@ $(B)/libkeymail.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/obj/%.o: %.c $(wildcard src/*/*.h) | $(B)/gen/store_schema.c
+$(B)/obj/%.o: %.c $(wildcard src/*/*.h src/*/*/*.h) | $(B)/gen/store_schema.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 

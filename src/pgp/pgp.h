@@ -2,7 +2,7 @@
  * pgp/pgp.h - the OpenPGP layer: status codes, limits, and the model of a
  * transferable public key (RFC 4880 11.1, RFC 9580 10.1).
  *
- * Layering: pgp/ uses only util/ and (in crypto_gcrypt.c alone) libgcrypt. It does
+ * Layering: pgp/ uses only util/ and (in pgp/gcrypt/ alone) libgcrypt. It does
  * no I/O, no logging and no database work, so it can be fuzzed on its own.
  *
  * Untrusted input: everything handed to pgp_armor_* and pgp_keys_read comes
@@ -320,7 +320,7 @@ char *pgp_uid_printable(const uint8_t *p, size_t n);
 /* Algorithm letter for INDEX (SKS/onak table, mail-protocol.md 2.4). */
 char pgp_algo_letter(uint8_t algo);
 
-/* ---- crypto_gcrypt.c (the only libgcrypt user) ------------------------ */
+/* ---- pgp/gcrypt/ (the only libgcrypt users) ---------------------------- */
 
 /* Initialise libgcrypt once per process; returns -1 on version mismatch.
  * Safe to call more than once. */

@@ -1,6 +1,6 @@
 /*
  * verify_test.c - signature verification and key cleaning (pgp/check.c,
- * pgp/crypto_gcrypt.c) against real keys and the RFC 9580 test vectors.
+ * pgp/gcrypt/verify.c) against real keys and the RFC 9580 test vectors.
  *
  * The key corpus is read in place from ../shared/testdata/keys (or
  * $KM_TOP/../shared/testdata/keys); when it is absent the corpus tests are

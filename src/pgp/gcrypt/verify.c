@@ -1,6 +1,6 @@
 /*
- * pgp/crypto_gcrypt.c - the libgcrypt adapter: hashing and signature
- * verification. No other file includes gcrypt.h.
+ * pgp/gcrypt/verify.c - the libgcrypt adapter: hashing and signature
+ * verification. Only files in pgp/gcrypt/ include gcrypt.h.
  *
  * Inputs are untrusted key material and signatures from mail; libgcrypt
  * gets them only as length-checked MPIs / octet strings. Every field is
