@@ -48,6 +48,12 @@ struct cmd_result {
 };
 
 void cmd_ctx_init(struct cmd_ctx *ctx, const struct conf *conf, struct store *store);
+/* store_open for a command: on failure log "database: WHY", copy WHY to
+ * why (if not NULL), close the handle and set *out to NULL. Returns
+ * store_open's status (STORE_ERROR: the connection string does not
+ * parse, a configuration error). */
+enum store_status cmd_store_open(const char *conninfo, struct store **out,
+    char *why, size_t whylen);
 void cmd_result_init(struct cmd_result *r);
 void cmd_result_free(struct cmd_result *r);
 

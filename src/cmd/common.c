@@ -1,10 +1,13 @@
 /*
- * cmd/common.c - context, results and the reply intro shared by commands.
+ * cmd/common.c - context, results, opening the store and the reply intro
+ * shared by commands.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 #ifndef KM_VERSION
@@ -23,6 +26,24 @@ cmd_ctx_init(struct cmd_ctx *ctx, const struct conf *conf, struct store *store)
 	ctx->lim.max_sigs_per_uid = conf->max_sigs_per_uid;
 	ctx->now = time(NULL);
 	ctx->sync_enqueue = conf->npeers > 0;
+}
+
+enum store_status
+cmd_store_open(const char *conninfo, struct store **out, char *why,
+    size_t whylen)
+{
+	enum store_status st = store_open(conninfo, out);
+	const char *msg;
+
+	if (st != STORE_OK) {
+		msg = *out ? store_errmsg(*out) : store_strerror(st);
+		log_warnx("database: %s", msg);
+		if (why != NULL && whylen > 0)
+			snprintf(why, whylen, "%s", msg);
+		store_close(*out);
+		*out = NULL;
+	}
+	return st;
 }
 
 void

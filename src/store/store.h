@@ -66,6 +66,12 @@ enum store_status store_open(const char *conninfo, struct store **out);
 void store_close(struct store *s);	/* NULL is allowed */
 /* Last error text from the server/libpq (never NULL). */
 const char *store_errmsg(const struct store *s);
+/* Is the connection up, as far as libpq knows? It learns that a
+ * connection broke only when a statement fails on it, so after a
+ * STORE_TEMPFAIL this tells a lost connection (reconnect) from a server
+ * that answered with an error. False for NULL and after a failed
+ * store_open. */
+bool store_connected(const struct store *s);
 
 /* Create or upgrade the schema from the embedded sql/ files; idempotent. */
 enum store_status store_initdb(struct store *s);

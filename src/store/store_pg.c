@@ -421,6 +421,12 @@ store_errmsg(const struct store *s)
 	return s->err ? s->err : "no error";
 }
 
+bool
+store_connected(const struct store *s)
+{
+	return s != NULL && s->conn != NULL && PQstatus(s->conn) == CONNECTION_OK;
+}
+
 /* ---- initdb ------------------------------------------------------------- */
 
 /* Apply migration m unless schema_version says it was; one transaction. */

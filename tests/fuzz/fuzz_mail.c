@@ -83,7 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mail_command_parse(m.subject, &c);
 	(void)mail_addr_is_daemon(m.from);
 	if (m.from != NULL || m.reply_to != NULL) {
-		/* As keymail.c's send_reply builds it. */
+		/* As cmd/pipeline.c's send_reply builds it. */
 		subject = malloc(strlen(m.subject ? m.subject : "") + 64);
 		if (subject == NULL)
 			abort();

@@ -1,0 +1,513 @@
+/*
+ * cmd/pipeline.c - one request mail, start to end (pipeline.h).
+ *
+ * Order of work, each step bounded before it starts: the size limit
+ * (already applied by the caller's read), the parse limits (mail_parse),
+ * the reply rules (whom we must never answer, mail-protocol.md 5), the
+ * command, the reply rate limit (counted in the database before the
+ * reply is sent), the reply.
+ *
+ * Untrusted input: the message octets and the envelope. Everything the
+ * reply's headers take from the message comes out of mail_parse already
+ * sanitized (mail/mail.h).
+ * Memory: everything allocated for a message is freed before
+ * pipeline_run returns; struct pipeline_db's store handle stays open
+ * for the next message and belongs to the caller.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/pipeline.h"
+#include "mail/mail.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define ALNUM_DOT "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+"
+
+void
+pipeline_db_init(struct pipeline_db *db, const char *conninfo)
+{
+	memset(db, 0, sizeof(*db));
+	db->conninfo = conninfo;
+}
+
+void
+pipeline_db_close(struct pipeline_db *db)
+{
+	store_close(db->rw);
+	db->rw = NULL;
+}
+
+/* Set the outcome's reason (one line: control characters become '?'). */
+static void reason(struct pipeline_outcome *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+reason(struct pipeline_outcome *out, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
+	for (p = out->reason; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+/*
+ * A store call failed with st: log it, and say in out what the caller
+ * should do. A TEMPFAIL on a connection that is no longer up is a lost
+ * connection (the caller may run the message again).
+ */
+static enum pipeline_status
+store_failed(struct pipeline_db *db, enum store_status st,
+    struct pipeline_outcome *out)
+{
+	const char *msg = db->rw ? store_errmsg(db->rw) : store_strerror(st);
+
+	log_warnx("database: %s", msg);
+	reason(out, "database: %s", msg);
+	out->db_lost = st == STORE_TEMPFAIL && db->rw != NULL &&
+	    !store_connected(db->rw);
+	return out->status = PIPELINE_TEMPFAIL;
+}
+
+/*
+ * The primary's handle, opened if it is not yet. NULL if it cannot be
+ * opened: out then says why (logged) and what to answer.
+ */
+static struct store *
+db_rw(struct pipeline_db *db, struct pipeline_outcome *out)
+{
+	enum store_status st;
+	char why[sizeof(out->reason)];
+
+	if (db->rw != NULL)
+		return db->rw;
+	st = cmd_store_open(db->conninfo, &db->rw, why, sizeof(why));
+	if (st == STORE_OK)
+		return db->rw;
+	reason(out, "database: %s", why);
+	out->status = st == STORE_ERROR ? PIPELINE_CONFIG : PIPELINE_TEMPFAIL;
+	return NULL;
+}
+
+/* The handle lookups (GET, MGET, INDEX, LAST) read from. The filter
+ * reads from the primary (server.md 7.1); database_ro goes here. */
+static struct store *
+db_lookup(struct pipeline_db *db, struct pipeline_outcome *out)
+{
+	return db_rw(db, out);
+}
+
+static struct mail_limits
+mail_limits_from(const struct conf *c)
+{
+	struct mail_limits l;
+
+	l.max_message_size = c->max_message_size;
+	l.max_header_line = c->max_header_line;
+	l.max_header_size = c->max_header_size;
+	l.max_headers = c->max_headers;
+	l.max_subject = c->max_subject;
+	l.max_mime_depth = c->max_mime_depth;
+	l.max_mime_parts = c->max_mime_parts;
+	l.max_decoded_size = c->max_decoded_size;
+	return l;
+}
+
+/* ---- whom we may answer ------------------------------------------------ */
+
+static bool
+addr_equal(const char *a, const char *b)
+{
+	return a && b && strcasecmp(a, b) == 0;
+}
+
+/* Does value carry addr as a whole address (not inside a longer one)? */
+static bool
+names_address(const char *value, const char *addr)
+{
+	size_t n = strlen(addr);
+	const char *p = value;
+
+	while ((p = strcasestr(p, addr)) != NULL) {
+		char before = p == value ? ' ' : p[-1], after = p[n];
+
+		if (!strchr(ALNUM_DOT, before) && (after == '\0' || !strchr(ALNUM_DOT, after)))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/*
+ * Is id ("<...>", checked by mail_parse) one that mail_reply_build makes
+ * for us: 32 lower-case hex digits, '@', the domain of our address?
+ */
+static bool
+our_msgid(const char *id, const char *address)
+{
+	const char *dom = strrchr(address, '@');
+	size_t i, n;
+
+	if (id == NULL || dom == NULL || id[0] != '<')
+		return false;
+	dom++;
+	n = strlen(dom);
+	for (i = 1; i <= 32; i++)
+		if (!strchr("0123456789abcdef", id[i]) || id[i] == '\0')
+			return false;
+	return id[33] == '@' && strncasecmp(id + 34, dom, n) == 0 &&
+	    id[34 + n] == '>' && id[35 + n] == '\0';
+}
+
+/*
+ * Decide whether we may answer this message at all (mail-protocol.md 5,
+ * point 1). Returns the reply address or NULL; why says which rule.
+ */
+static const char *
+reply_address(const struct mail_msg *m, const struct conf *c, const char **why)
+{
+	const char *to = m->reply_to ? m->reply_to : m->from;
+	size_t i;
+
+	*why = NULL;
+	if (to == NULL)
+		*why = "no usable From or Reply-To";
+	else if (m->null_return_path)
+		*why = "null envelope sender";
+	else if (m->auto_submitted)
+		*why = "Auto-Submitted";
+	else if (m->precedence_bulk)
+		*why = "Precedence bulk/junk/list";
+	else if (m->list_headers)
+		*why = "mailing-list headers";
+	else if (m->is_report)
+		*why = "delivery report";
+	else if (mail_addr_is_daemon(to) || (m->from && mail_addr_is_daemon(m->from)) ||
+	    (m->sender && mail_addr_is_daemon(m->sender)))
+		*why = "daemon sender";
+	else if (addr_equal(to, c->address) || addr_equal(m->from, c->address) ||
+	    addr_equal(m->sender, c->address))
+		*why = "our own address";
+	for (i = 0; *why == NULL && i < m->nx_loop; i++)
+		if (names_address(m->x_loop[i], c->address))
+			*why = "X-Loop";
+	/* One of our own replies, come back without its X-Loop (spec 5.6). */
+	if (*why == NULL && our_msgid(m->message_id, c->address))
+		*why = "our own Message-ID";
+	return *why ? NULL : to;
+}
+
+/* ---- the reply --------------------------------------------------------- */
+
+static const char *
+msgid_domain(const char *address)
+{
+	const char *at = strrchr(address, '@');
+
+	return at && at[1] ? at + 1 : "localhost";
+}
+
+/*
+ * Reflection defence (mail-protocol.md 5, point 3): count the reply in the
+ * database before sending it. Every reply counts, so without the database
+ * nothing is answered (TEMPFAIL: the MTA keeps the mail and retries),
+ * unless max_replies_per_hour is 0. The store is opened if it is not yet.
+ * Returns 1 to send, 0 to drop quietly (out says why), -1 on failure (out
+ * says what to answer).
+ */
+static int
+reply_rate_ok(const struct conf *c, struct pipeline_db *db, const char *to,
+    struct pipeline_outcome *out)
+{
+	struct store *s;
+	enum store_status st;
+	uint64_t n;
+
+	if (c->max_replies_per_hour == 0)
+		return 1;
+	if ((s = db_rw(db, out)) == NULL)
+		return -1;
+	st = store_reply_count(s, to, &n);
+	if (st != STORE_OK) {
+		store_failed(db, st, out);
+		return -1;
+	}
+	if (n > c->max_replies_per_hour) {
+		log_warnx("reply to %s dropped: %llu replies asked for this hour "
+		    "(limit max_replies_per_hour %zu)", to, (unsigned long long)n,
+		    c->max_replies_per_hour);
+		reason(out, "reply dropped: max_replies_per_hour");
+		return 0;
+	}
+	return 1;
+}
+
+/* Build and send the reply, if the rate limit allows. */
+static enum pipeline_status
+send_reply(const struct conf *c, struct pipeline_db *db, const struct cmd_ctx *ctx,
+    const struct mail_msg *m, const char *to, const struct cmd_result *r,
+    struct pipeline_outcome *out)
+{
+	struct mail_reply rep;
+	struct buf mail;
+	char *subject, *intro, err[512];
+	enum mail_send_status ss;
+	int ok;
+
+	if ((ok = reply_rate_ok(c, db, to, out)) <= 0)
+		return out->status = ok == 0 ? PIPELINE_DONE : out->status;
+	subject = xasprintf("Your command, %s%s", m->subject && *m->subject ? m->subject : "(none)",
+	    r->suffix);
+	intro = cmd_intro(ctx);
+	memset(&rep, 0, sizeof(rep));
+	rep.from = c->address;
+	rep.from_name = "OpenPGP keyserver robot";
+	rep.to = to;
+	rep.subject = subject;
+	rep.in_reply_to = m->message_id;
+	rep.intro = intro;
+	rep.body = r->body.len ? (const char *)r->body.data : NULL;
+	rep.body_len = r->body.len;
+	rep.body_type = r->body_type;
+	rep.msgid_domain = msgid_domain(c->address);
+	out->status = PIPELINE_DONE;
+	buf_init(&mail, c->max_reply_size + 64 * 1024);
+	if (mail_reply_build(&rep, &mail) < 0) {
+		log_warnx("reply to %s too large; not sent", to);
+		reason(out, "reply too large; not sent");
+	} else {
+		ss = mail_send(c->sendmail, mail.data, mail.len, (unsigned)c->sendmail_timeout,
+		    err, sizeof(err));
+		if (ss == MAIL_SEND_TEMPFAIL) {
+			log_warnx("mailer failed temporarily: %s", err);
+			reason(out, "mailer failed temporarily: %s", err);
+			out->status = PIPELINE_TEMPFAIL;
+		} else if (ss == MAIL_SEND_PERMFAIL) {
+			log_warnx("mailer refused reply to %s: %s", to, err);
+			reason(out, "mailer refused the reply: %s", err);
+		} else {
+			log_info("replied to %s: %s", to, subject);
+			reason(out, "replied");
+		}
+	}
+	free(mail.data);
+	free(subject);
+	free(intro);
+	return out->status;
+}
+
+/* ---- reading the message ----------------------------------------------- */
+
+/* The message was too large to parse: read only its header block so we
+ * can tell the sender politely. */
+static void
+parse_headers_only(const char *s, size_t len, const struct mail_limits *lim,
+    struct mail_msg *m)
+{
+	size_t n = len < lim->max_header_size ? len : lim->max_header_size;
+	const char *end = NULL;
+	struct mail_limits l = *lim;
+	char err[256];
+	char *hdr;
+	size_t i;
+
+	for (i = 0; i + 1 < n && end == NULL; i++)
+		if (s[i] == '\n' && (s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n')))
+			end = s + i + 1;
+	if (end == NULL)
+		end = s + n;
+	hdr = xmalloc((size_t)(end - s) + 2);
+	memcpy(hdr, s, (size_t)(end - s));
+	memcpy(hdr + (end - s), "\n", 2);
+	l.max_message_size = (size_t)(end - s) + 2;
+	(void)mail_parse(hdr, (size_t)(end - s) + 1, &l, m, err, sizeof(err));
+	free(hdr);
+}
+
+/*
+ * The envelope sender as Postfix pipe(8) with flags=R writes it, in front
+ * of the message, with the message's own line end (CRLF if its first line
+ * has one). Returns 0 and fills raw (a copy), or -1 if there is nothing to
+ * add (no envelope, or a sender no header may carry).
+ */
+static int
+with_return_path(const struct pipeline_input *in, struct buf *raw)
+{
+	const char *from = in->env ? in->env->mail_from : NULL;
+	const uint8_t *nl;
+	bool crlf;
+
+	if (from == NULL)
+		return -1;
+	if (strpbrk(from, "\r\n") != NULL) {
+		log_warnx("envelope sender with a line break ignored");
+		return -1;
+	}
+	nl = in->len ? memchr(in->data, '\n', in->len) : NULL;
+	crlf = nl != NULL && nl > in->data && nl[-1] == '\r';
+	buf_init(raw, 0);
+	buf_printf(raw, "Return-Path: <%s>%s", from, crlf ? "\r\n" : "\n");
+	buf_append(raw, in->data, in->len);
+	return 0;
+}
+
+/* ---- one message ------------------------------------------------------- */
+
+enum pipeline_status
+pipeline_run(const struct conf *c, struct pipeline_db *db,
+    const struct pipeline_input *in, struct pipeline_outcome *out)
+{
+	struct mail_limits lim = mail_limits_from(c);
+	struct mail_msg m;
+	struct mail_command cmd;
+	struct cmd_ctx ctx;
+	struct cmd_result r;
+	struct store *store;
+	struct buf copy;
+	const char *raw = (const char *)in->data, *to, *why;
+	char err[512] = "";
+	enum mail_status ms;
+	enum store_status st = STORE_OK;
+	size_t len = in->len;
+	bool copied;
+
+	memset(out, 0, sizeof(*out));
+	out->status = PIPELINE_DONE;
+	out->command = "none";
+	/* A connection lost since the last message: start a new one. */
+	if (db->rw != NULL && !store_connected(db->rw))
+		pipeline_db_close(db);
+
+	copied = with_return_path(in, &copy) == 0;
+	if (copied) {
+		/* What the caller accepted within max_message_size is not
+		 * refused for the line we added. */
+		lim.max_message_size += copy.len - len;
+		raw = (const char *)copy.data;
+		len = copy.len;
+	}
+	memset(&m, 0, sizeof(m));
+	if (in->truncated) {
+		parse_headers_only(raw, len, &lim, &m);
+		ms = MAIL_ERR_SIZE;
+		snprintf(err, sizeof(err), "it is larger than %zu bytes (limit "
+		    "max_message_size)", c->max_message_size);
+	} else
+		ms = mail_parse(raw, len, &lim, &m, err, sizeof(err));
+	if (copied)
+		buf_free(&copy);
+	/* A Subject over the limit was cut: do not run what is left of it. */
+	if (ms == MAIL_OK && m.subject_too_long) {
+		ms = MAIL_ERR_HEADERS;
+		snprintf(err, sizeof(err), "its Subject is longer than %zu bytes "
+		    "(limit max_subject)", c->max_subject);
+	}
+
+	mail_command_parse(m.subject, &cmd);
+	cmd_result_init(&r);
+	to = reply_address(&m, c, &why);
+
+	if (ms != MAIL_OK) {
+		log_warnx("message refused: %s", err);
+		reason(out, "message refused: %s", err);
+		if (cmd.cmd != MAIL_CMD_INCREMENTAL && to != NULL) {
+			r.suffix = ", failed";
+			/* err names the limit (mail_parse's fragments and ours). */
+			buf_printf(&r.body, "Your message was not processed, because "
+			    "%s.\nNothing in it was carried out; please send the "
+			    "request again within the limit.\n", err);
+			cmd_ctx_init(&ctx, c, NULL);
+			/* The refusal is the news, not that it was answered. */
+			if (send_reply(c, db, &ctx, &m, to, &r, out) == PIPELINE_DONE)
+				reason(out, "message refused: %s", err);
+		}
+		goto done;
+	}
+	out->command = mail_cmd_name(cmd.cmd);
+	if (cmd.cmd == MAIL_CMD_INCREMENTAL || cmd.cmd == MAIL_CMD_ADD) {
+		if ((store = db_rw(db, out)) == NULL)
+			goto done;
+		cmd_ctx_init(&ctx, c, store);
+		/* The trail of a peer's incremental goes with the change, so
+		 * `keymail sync` skips the peers that have it; a user ADD
+		 * records an empty trail, as pks does (spec 4.5). */
+		if (cmd.cmd == MAIL_CMD_INCREMENTAL) {
+			ctx.sync_trail = m.ksent;
+			ctx.sync_ntrail = m.nksent;
+		}
+		/* Keys that came back inside a delivery report are merged,
+		 * never forwarded (spec 4.5). A null envelope sender alone is
+		 * no such sign: peers may send incrementals with one, as we
+		 * do with msmtp's --from= (README "msmtp"). */
+		if (m.is_report)
+			ctx.sync_enqueue = false;
+		st = cmd_add(&ctx, m.parts, m.nparts, &r);
+		if (st != STORE_OK) {
+			store_failed(db, st, out);
+			goto done;
+		}
+		log_info("%s from %s: %u key(s) stored", mail_cmd_name(cmd.cmd),
+		    m.from ? m.from : "(unknown)", r.keys_stored);
+		reason(out, "%u key(s) stored", r.keys_stored);
+		/* A peer's incremental is never answered (spec 4.2). */
+		if (cmd.cmd == MAIL_CMD_INCREMENTAL)
+			goto done;
+	}
+	if (to == NULL) {
+		log_info("no reply (%s) to %s command from %s", why, mail_cmd_name(cmd.cmd),
+		    m.from ? m.from : "(unknown)");
+		reason(out, "no reply: %s", why);
+		goto done;
+	}
+	switch (cmd.cmd) {
+	case MAIL_CMD_ADD:
+		break;	/* done above */
+	case MAIL_CMD_GET:
+	case MAIL_CMD_MGET:
+	case MAIL_CMD_INDEX:
+	case MAIL_CMD_VERBOSE_INDEX:
+	case MAIL_CMD_LAST:
+		if ((store = db_lookup(db, out)) == NULL)
+			goto done;
+		cmd_ctx_init(&ctx, c, store);
+		if (cmd.cmd == MAIL_CMD_GET)
+			st = cmd_get(&ctx, cmd.arg, &r);
+		else if (cmd.cmd == MAIL_CMD_MGET)
+			st = cmd_mget(&ctx, cmd.arg, &r);
+		else if (cmd.cmd == MAIL_CMD_LAST)
+			st = cmd_last(&ctx, cmd.arg, &r);
+		else
+			st = cmd_index(&ctx, cmd.arg, cmd.cmd == MAIL_CMD_VERBOSE_INDEX, &r);
+		break;
+	case MAIL_CMD_HELP:
+		cmd_ctx_init(&ctx, c, NULL);
+		cmd_help(&ctx, cmd.arg, &r);
+		break;
+	case MAIL_CMD_INVALID:
+	default:
+		cmd_ctx_init(&ctx, c, NULL);
+		r.suffix = ", was invalid";
+		cmd_help(&ctx, NULL, &r);
+		break;
+	}
+	if (st != STORE_OK) {
+		store_failed(db, st, out);
+		goto done;
+	}
+	send_reply(c, db, &ctx, &m, to, &r, out);
+done:
+	cmd_result_free(&r);
+	mail_command_free(&cmd);
+	mail_msg_free(&m);
+	return out->status;
+}
