@@ -1199,7 +1199,7 @@ pgp_key_check(struct pgp_key *key, time_t now, char *detail,
  * self-signatures (MD5 refused, SHA-1 only before 2023, not dated in the
  * future, not older than the key it certifies). pgp_key_check never does
  * this (it has no store); the store does it for flooded user IDs
- * (store_pg.c, pgp_key_cap_certs) and VERBOSE INDEX for display.
+ * (store/merge.c, pgp_key_cap_certs) and VERBOSE INDEX for display.
  */
 struct signer {
 	struct pgp_pubkey pub;

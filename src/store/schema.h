@@ -3,7 +3,7 @@
  *
  * The definitions are generated from sql/NNN-*.sql by scripts/embed-sql.sh
  * into build/gen/store_schema.c, so `keymail initdb` needs no files at run
- * time. store_initdb() (store_pg.c) applies each migration once, in version
+ * time. store_initdb() (schema.c) applies each migration once, in version
  * order, each in its own transaction, and records it in schema_version.
  * Memory: static, read-only. The SQL text is ours (trusted), not mail input.
  */

@@ -1,7 +1,8 @@
 /*
  * store/store.h - the key store: the operations the commands need.
  *
- * store/store_pg.c is the only file that includes libpq-fe.h. Every query
+ * Implemented on PostgreSQL by the files of store/ (one per concern, see
+ * store/pg_internal.h), the only ones that include libpq-fe.h. Every query
  * is parameterized (PQexecParams, binary bytea for key blobs); every
  * PGresult is checked. Functions return a status, never exit.
  *

@@ -42,7 +42,7 @@ check "GET reply carries the keys" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$(ls "$
 
 # 2. Stopped in the middle of the ADD. keymail takes an advisory lock on
 # the first 8 bytes of each key's fingerprint before touching it (see
-# store_pg.c); a holder of key 3's lock parks it there.
+# store/merge.c); a holder of key 3's lock parks it there.
 export KEYMAIL_CONF=$T/s2.conf
 f3=$(sed -n 3p "$T/five.fpr")
 fl_hold s2 "SELECT pg_advisory_xact_lock(('x' || substr('$f3', 1, 16))::bit(64)::bigint)"

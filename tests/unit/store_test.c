@@ -1,5 +1,5 @@
 /*
- * tests/unit/store_test.c - the key store (store/store_pg.c) against a real
+ * tests/unit/store_test.c - the key store (store/) against a real
  * PostgreSQL server.
  *
  * KM_TEST_PG is a libpq conninfo without dbname (tests/run sets it; for a
@@ -13,7 +13,7 @@
  *
  * Besides the store API, the test opens its own libpq connection to look
  * behind it (schema_version, exact "changed" stamps, row counts) and to
- * create/drop the database; libpq is otherwise confined to store_pg.c.
+ * create/drop the database; libpq is otherwise confined to store/.
  */
 #include <sys/types.h>
 #include <sys/wait.h>

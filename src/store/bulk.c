@@ -1,0 +1,485 @@
+/*
+ * store/bulk.c - keymail import and export: merging a batch of checked
+ * keys with a handful of statements (store_merge_keys), and dumping the
+ * whole store in fingerprint order (store_export).
+ *
+ * Key data comes from files the operator loads (parsed and checked by the
+ * caller, still untrusted); it reaches SQL only inside binary array
+ * parameters. Memory: everything allocated for a batch is freed before
+ * it returns; export hands each blob to the callback, valid only during
+ * the call.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/xalloc.h"
+#include "pgp/pgp.h"
+#include "store/pg_internal.h"
+#include "store/store.h"
+
+static int
+cmp_fpr(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+/* qsort_r: item indices by primary fingerprint. */
+static int
+cmp_item_fpr(const void *x, const void *y, void *arg)
+{
+	const struct store_bulk_item *it = arg;
+	const struct pgp_pubkey *a = &it[*(const size_t *)x].key->pub;
+	const struct pgp_pubkey *b = &it[*(const size_t *)y].key->pub;
+
+	return cmp_fpr(a->fpr, a->fprlen, b->fpr, b->fprlen);
+}
+
+static int
+cmp_int64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* The item (index into it) whose fingerprint is fpr, or -1. */
+static long
+find_item(const struct store_bulk_item *it, const size_t *ord, size_t n,
+    const uint8_t *fpr, size_t len)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pgp_pubkey *k = &it[ord[mid]].key->pub;
+		int c = cmp_fpr(k->fpr, k->fprlen, fpr, len);
+
+		if (c == 0)
+			return (long)ord[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* What bulk_once knows about one item. */
+struct bulk_row {
+	bool found, row_revoked, row_has_uid, changed;
+	int64_t id;
+	const uint8_t *stored;		/* view into the read result */
+	size_t storedlen;
+	struct pgp_key *merged;
+	struct buf blob;
+	char *uid;
+};
+
+static void
+item_fail(struct store *s, struct store_bulk_item *it, enum store_status st)
+{
+	it->st = st;
+	snprintf(it->why, sizeof(it->why), "%s", store_errmsg(s));
+	memset(&it->counts, 0, sizeof(it->counts));
+}
+
+/* Add the primary and subkey IDs of a changed key (see put_keyid). */
+static void
+bulk_keyids(struct barr *kid, struct barr *fpr, struct barr *id64,
+    struct barr *id32, struct barr *sub, int64_t id, const struct pgp_key *k)
+{
+	size_t i;
+
+	for (i = 0; i <= k->nsubkeys; i++) {
+		const struct pgp_pubkey *pub = i == 0 ? &k->pub :
+		    &k->subkeys[i - 1].sub;
+
+		if (pub->fprlen == 0 || pub->fprlen > sizeof(pub->fpr))
+			continue;	/* unparsed (unknown-version) subkey */
+		barr_int8(kid, id);
+		barr_add(fpr, pub->fpr, pub->fprlen);
+		barr_add(id64, pub->keyid, 8);
+		barr_add(id32, pub->keyid + 4, 4);
+		barr_bool(sub, i > 0);
+	}
+}
+
+/* The row summary of a keys row write (as merge.c's p_row_summary) into
+ * the four arrays a[0..3]: revoked, expires (0: NULL), primary user ID
+ * (NULL: keep), data. */
+static void
+barr_row_summary(struct barr *a, bool revoked, uint32_t expires,
+    const char *uid, const struct buf *blob)
+{
+	barr_bool(&a[0], revoked);
+	if (expires)
+		barr_int8(&a[1], (int64_t)expires);
+	else
+		barr_null(&a[1]);
+	if (uid)
+		barr_add(&a[2], uid, strlen(uid));
+	else
+		barr_null(&a[2]);
+	barr_add(&a[3], blob->data, blob->len);
+}
+
+/*
+ * One attempt at a batch, in one transaction; on failure the caller rolls
+ * back. The same steps as merge_once, a statement per step for the whole
+ * batch instead of per key: lock every fingerprint (ascending, so two
+ * batches never deadlock; a single merge holds one lock and so cannot
+ * close a cycle), read the stored versions, merge in memory
+ * (pg_merge_compute), then write new keys, changed keys, key IDs and search
+ * words with one statement each, fed by binary array parameters.
+ */
+static enum store_status
+bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
+    const struct pgp_limits *lim)
+{
+	struct bulk_row *row = xcalloc(n, sizeof(*row));
+	size_t *ord = xcalloc(n, sizeof(*ord));
+	int64_t *locks = xcalloc(n, sizeof(*locks));
+	struct barr a[10];
+	struct params p;
+	PGresult *res = NULL, *rd = NULL;
+	enum store_status st;
+	size_t i, j, nlocks = 0, nnew = 0, nupd = 0, na = 0;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		ord[i] = i;
+		it[i].st = STORE_OK;
+		it[i].why[0] = '\0';
+		memset(&it[i].counts, 0, sizeof(it[i].counts));
+		buf_init(&row[i].blob, lim->max_key_size);
+	}
+	qsort_r(ord, n, sizeof(*ord), cmp_item_fpr, it);
+	for (i = 1; i < n; i++)
+		if (cmp_item_fpr(&ord[i - 1], &ord[i], it) == 0) {
+			pg_set_err(s, xstrdup("bulk merge: the same key twice "
+			    "in one batch"));
+			st = STORE_ERROR;
+			goto out;
+		}
+	for (i = 0; i < n; i++)
+		locks[i] = pg_fpr_lockkey(it[i].key);
+	qsort(locks, n, sizeof(*locks), cmp_int64);
+	for (i = 0; i < n; i++)
+		if (nlocks == 0 || locks[nlocks - 1] != locks[i])
+			locks[nlocks++] = locks[i];
+
+	if ((st = q(s, "bulk merge: begin",
+	    "BEGIN ISOLATION LEVEL READ COMMITTED", NULL, 0, NULL)) != STORE_OK)
+		goto out;
+	barr_init(&a[0], OID_INT8);
+	na = 1;
+	for (i = 0; i < nlocks; i++)
+		barr_int8(&a[0], locks[i]);
+	p_init(&p);
+	p_barr(&p, OID_INT8_ARRAY, &a[0]);
+	/* unnest yields the array's order, and the locks are taken row by
+	 * row in that order. */
+	if ((st = q(s, "bulk merge: lock", "SELECT pg_advisory_xact_lock(k)"
+	    " FROM unnest($1::int8[]) AS k", &p, 0, NULL)) != STORE_OK)
+		goto out;
+	barr_free(&a[0]);
+
+	barr_init(&a[0], OID_BYTEA);
+	for (i = 0; i < n; i++)
+		barr_add(&a[0], it[i].key->pub.fpr, it[i].key->pub.fprlen);
+	p_init(&p);
+	p_barr(&p, OID_BYTEA_ARRAY, &a[0]);
+	if ((st = q(s, "bulk merge: read", "SELECT fingerprint, id, data,"
+	    " revoked, primary_uid IS NOT NULL FROM keys"
+	    " WHERE fingerprint = ANY ($1::bytea[])", &p, 1, &rd)) != STORE_OK)
+		goto out;
+	barr_free(&a[0]);
+	na = 0;
+	for (r = 0; r < PQntuples(rd); r++) {
+		long k = find_item(it, ord, n, (const uint8_t *)PQgetvalue(rd, r, 0),
+		    (size_t)PQgetlength(rd, r, 0));
+
+		if (k < 0)
+			continue;
+		row[k].found = true;
+		row[k].id = pg_get_int8(rd, r, 1);
+		row[k].stored = (const uint8_t *)PQgetvalue(rd, r, 2);
+		row[k].storedlen = (size_t)PQgetlength(rd, r, 2);
+		row[k].row_revoked = *PQgetvalue(rd, r, 3) != 0;
+		row[k].row_has_uid = *PQgetvalue(rd, r, 4) != 0;
+	}
+
+	/* In memory, key by key. A key that cannot be merged (a limit, a
+	 * stored blob that does not parse) is that key's failure, not the
+	 * batch's: it is reported in its item and left out of the writes. */
+	for (i = 0; i < n; i++) {
+		struct bulk_row *w = &row[i];
+
+		st = pg_merge_compute(s, it[i].key, w->found ? w->stored : NULL,
+		    w->storedlen, w->row_has_uid, lim, &it[i].counts,
+		    &w->merged, &w->blob, &w->uid, &w->changed);
+		if (st != STORE_OK) {
+			item_fail(s, &it[i], st);
+			w->changed = false;
+			continue;
+		}
+		if (w->changed && !w->found)
+			nnew++;
+		else if (w->changed)
+			nupd++;
+	}
+	PQclear(rd);
+	rd = NULL;
+
+	if (nnew > 0) {
+		static const Oid el[10] = { OID_BYTEA, OID_INT4, OID_INT4,
+		    OID_INT4, OID_BYTEA, OID_INT8, OID_BOOL, OID_INT8,
+		    OID_TEXT, OID_BYTEA };
+		static const Oid at[10] = { OID_BYTEA_ARRAY, OID_INT4_ARRAY,
+		    OID_INT4_ARRAY, OID_INT4_ARRAY, OID_BYTEA_ARRAY,
+		    OID_INT8_ARRAY, OID_BOOL_ARRAY, OID_INT8_ARRAY,
+		    OID_TEXT_ARRAY, OID_BYTEA_ARRAY };
+
+		for (na = 0; na < 10; na++)
+			barr_init(&a[na], el[na]);
+		for (i = 0; i < n; i++) {
+			const struct pgp_key *k = it[i].key;
+			struct bulk_row *w = &row[i];
+
+			if (!w->changed || w->found)
+				continue;
+			barr_add(&a[0], k->pub.fpr, k->pub.fprlen);
+			barr_int4(&a[1], k->pub.version);
+			barr_int4(&a[2], k->pub.algo);
+			barr_int4(&a[3], k->pub.bits);
+			barr_add(&a[4], k->pub.keyid, 8);
+			barr_int8(&a[5], k->pub.created);
+			barr_row_summary(&a[6], k->revoked, k->expires, w->uid,
+			    &w->blob);
+		}
+		p_init(&p);
+		for (j = 0; j < 10; j++)
+			p_barr(&p, at[j], &a[j]);
+		if ((st = q(s, "bulk merge: insert", "INSERT INTO keys"
+		    " (fingerprint, version, algo, bits, keyid, created, revoked,"
+		    " expires, primary_uid, data, first_seen, changed)"
+		    " SELECT f, v, a, b, k, to_timestamp(c), r, to_timestamp(e),"
+		    " u, d, clock_timestamp(), clock_timestamp()"
+		    " FROM unnest($1::bytea[], $2::int4[], $3::int4[], $4::int4[],"
+		    " $5::bytea[], $6::int8[], $7::bool[], $8::int8[], $9::text[],"
+		    " $10::bytea[]) AS t(f, v, a, b, k, c, r, e, u, d)"
+		    " RETURNING fingerprint, id", &p, 1, &res)) != STORE_OK)
+			goto out;
+		for (j = 0; j < 10; j++)
+			barr_free(&a[j]);
+		na = 0;
+		if ((size_t)PQntuples(res) != nnew) {
+			pg_set_err(s, xasprintf("bulk merge: inserted %d keys of %zu",
+			    PQntuples(res), nnew));
+			st = STORE_ERROR;
+			goto out;
+		}
+		for (r = 0; r < PQntuples(res); r++) {
+			long k = find_item(it, ord, n,
+			    (const uint8_t *)PQgetvalue(res, r, 0),
+			    (size_t)PQgetlength(res, r, 0));
+
+			if (k < 0 || row[k].found || !row[k].changed) {
+				pg_set_err(s, xstrdup("bulk merge: insert returned "
+				    "an unknown key"));
+				st = STORE_ERROR;
+				goto out;
+			}
+			row[k].id = pg_get_int8(res, r, 1);
+		}
+		PQclear(res);
+		res = NULL;
+	}
+
+	if (nupd > 0) {
+		barr_init(&a[0], OID_INT8);
+		barr_init(&a[1], OID_BOOL);
+		barr_init(&a[2], OID_INT8);
+		barr_init(&a[3], OID_TEXT);
+		barr_init(&a[4], OID_BYTEA);
+		na = 5;
+		for (i = 0; i < n; i++) {
+			const struct pgp_key *k = it[i].key;
+			struct bulk_row *w = &row[i];
+
+			if (!w->changed || !w->found)
+				continue;
+			barr_int8(&a[0], w->id);
+			barr_row_summary(&a[1], k->revoked || w->row_revoked,
+			    k->expires, w->uid, &w->blob);
+		}
+		p_init(&p);
+		p_barr(&p, OID_INT8_ARRAY, &a[0]);
+		p_barr(&p, OID_BOOL_ARRAY, &a[1]);
+		p_barr(&p, OID_INT8_ARRAY, &a[2]);
+		p_barr(&p, OID_TEXT_ARRAY, &a[3]);
+		p_barr(&p, OID_BYTEA_ARRAY, &a[4]);
+		/* Row summary as in merge_once. */
+		if ((st = q(s, "bulk merge: update", "UPDATE keys AS k SET"
+		    " revoked = t.r, expires = to_timestamp(t.e),"
+		    " primary_uid = COALESCE(t.u, k.primary_uid), data = t.d,"
+		    " changed = clock_timestamp()"
+		    " FROM unnest($1::int8[], $2::bool[], $3::int8[], $4::text[],"
+		    " $5::bytea[]) AS t(id, r, e, u, d) WHERE k.id = t.id",
+		    &p, 0, NULL)) != STORE_OK)
+			goto out;
+		for (j = 0; j < 5; j++)
+			barr_free(&a[j]);
+		na = 0;
+	}
+
+	if (nnew + nupd > 0) {
+		struct buf lit;
+
+		/* Side tables: merges only add, so add what is missing. */
+		barr_init(&a[0], OID_INT8);
+		barr_init(&a[1], OID_BYTEA);
+		barr_init(&a[2], OID_BYTEA);
+		barr_init(&a[3], OID_INT4);
+		barr_init(&a[4], OID_BOOL);
+		barr_init(&a[5], OID_TEXT);
+		barr_init(&a[6], OID_INT8);
+		na = 7;
+		buf_init(&lit, 0);
+		for (i = 0; i < n; i++) {
+			struct bulk_row *w = &row[i];
+
+			if (!w->changed)
+				continue;
+			bulk_keyids(&a[0], &a[1], &a[2], &a[3], &a[4], w->id,
+			    w->merged);
+			buf_reset(&lit);
+			if (pg_key_words_literal(w->merged, &lit) > 0) {
+				barr_add(&a[5], lit.data, lit.len);
+				barr_int8(&a[6], w->id);
+			}
+		}
+		free(lit.data);
+		p_init(&p);
+		p_barr(&p, OID_INT8_ARRAY, &a[0]);
+		p_barr(&p, OID_BYTEA_ARRAY, &a[1]);
+		p_barr(&p, OID_BYTEA_ARRAY, &a[2]);
+		p_barr(&p, OID_INT4_ARRAY, &a[3]);
+		p_barr(&p, OID_BOOL_ARRAY, &a[4]);
+		if ((st = q(s, "bulk merge: key IDs", "INSERT INTO keyids"
+		    " (key_id, fingerprint, keyid, short_id, is_subkey)"
+		    " SELECT * FROM unnest($1::int8[], $2::bytea[], $3::bytea[],"
+		    " $4::int4[], $5::bool[]) ON CONFLICT DO NOTHING",
+		    &p, 0, NULL)) != STORE_OK)
+			goto out;
+		if (a[5].n > 0) {
+			p_init(&p);
+			p_barr(&p, OID_TEXT_ARRAY, &a[5]);
+			p_barr(&p, OID_INT8_ARRAY, &a[6]);
+			/* Each element of $1 is one key's text[] literal
+			 * (pg_key_words_literal: [a-z0-9] words only). */
+			if ((st = q(s, "bulk merge: words", "INSERT INTO key_words"
+			    " (word, key_id) SELECT unnest(t.w::text[]), t.id"
+			    " FROM unnest($1::text[], $2::int8[]) AS t(w, id)"
+			    " ON CONFLICT DO NOTHING", &p, 0, NULL)) != STORE_OK)
+				goto out;
+		}
+		for (j = 0; j < 7; j++)
+			barr_free(&a[j]);
+		na = 0;
+	}
+	st = q(s, "bulk merge: commit", "COMMIT", NULL, 0, NULL);
+out:
+	for (j = 0; j < na; j++)
+		barr_free(&a[j]);
+	PQclear(res);
+	PQclear(rd);
+	for (i = 0; i < n; i++) {
+		pgp_key_free(row[i].merged);
+		free(row[i].blob.data);
+		free(row[i].uid);
+	}
+	free(row);
+	free(ord);
+	free(locks);
+	return st;
+}
+
+enum store_status
+store_merge_keys(struct store *s, struct store_bulk_item *items, size_t n,
+    const struct pgp_limits *lim)
+{
+	enum store_status st;
+	size_t i;
+	int attempt;
+
+	if (lim == NULL)
+		lim = &pg_default_limits;
+	for (i = 0; i < n; i++) {
+		const struct pgp_key *key = items[i].key;
+
+		if (key == NULL || key->pub.fprlen == 0 ||
+		    key->pub.fprlen > 32 || key->pkt.body == NULL) {
+			pg_set_err(s, xstrdup("bulk merge: key without a parsed "
+			    "primary key"));
+			return STORE_ERROR;
+		}
+	}
+	if (n == 0)
+		return STORE_OK;
+	/* Retrying is safe for the reasons given in merge_retry. */
+	for (attempt = 0;; attempt++) {
+		st = bulk_once(s, items, n, lim);
+		if (st == STORE_OK)
+			return STORE_OK;
+		pg_rollback(s);
+		if (!s->retry || attempt >= STORE_MERGE_RETRIES)
+			return st;
+		pg_retry_pause(attempt);
+	}
+}
+
+/*
+ * One snapshot (REPEATABLE READ, read-only) and a server-side cursor, so
+ * memory stays flat whatever the store's size (1000 rows per round
+ * trip). Fingerprint order makes
+ * the dump of two stores holding the same keys the same bytes, however
+ * and in whatever order they were loaded; it is the unique index's order,
+ * so nothing sorts.
+ */
+enum store_status
+store_export(struct store *s, store_blob_cb cb, void *arg)
+{
+	PGresult *res = NULL;
+	enum store_status st;
+	int n, r, stop = 0;
+
+	if ((st = q(s, "export: begin", "BEGIN ISOLATION LEVEL REPEATABLE READ"
+	    " READ ONLY", NULL, 0, NULL)) != STORE_OK ||
+	    (st = q(s, "export: cursor", "DECLARE km_export NO SCROLL CURSOR FOR"
+	    " SELECT data FROM keys ORDER BY fingerprint", NULL, 0,
+	    NULL)) != STORE_OK)
+		goto out;
+	do {
+		if ((st = q(s, "export: fetch", "FETCH 1000"
+		    " FROM km_export", NULL, 1, &res)) != STORE_OK)
+			goto out;
+		n = PQntuples(res);
+		for (r = 0; r < n && !stop; r++)
+			stop = cb(arg, (const uint8_t *)PQgetvalue(res, r, 0),
+			    (size_t)PQgetlength(res, r, 0));
+		PQclear(res);
+		res = NULL;
+	} while (n > 0 && !stop);
+	st = q(s, "export: commit", "COMMIT", NULL, 0, NULL);
+out:
+	if (st != STORE_OK)
+		pg_rollback(s);
+	return st;
+}

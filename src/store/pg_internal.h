@@ -1,0 +1,257 @@
+/*
+ * store/pg_internal.h - what the files of store/ share; private to store/.
+ *
+ * store/ is the key store of store.h on PostgreSQL through libpq, and the
+ * only folder whose files include libpq-fe.h (through this header). One
+ * file per concern:
+ *	pg.c		connection, statements, error mapping, parameters,
+ *			binary array parameters, retry pause
+ *	schema.c	store_initdb: the migrations of sql/ (schema.h)
+ *	merge.c		merging one key; the merge step bulk.c shares
+ *	bulk.c		keymail import's batch merge and keymail export
+ *	lookup.c	lookups by fingerprint, key ID, words, time, row ids;
+ *			signers; user ID for a key ID
+ *	scan.c		the MGET scan
+ *	syncq.c		the peer sync queue
+ *	replies.c	the reply counter (max_replies_per_hour)
+ * A new concern is a new store/NAME.c that includes this header and
+ * store.h (the Makefile builds every .c file in store/); its public
+ * functions go into store.h, its shared helpers (if any) here.
+ *
+ * Data model: a key is one row of "keys" holding its canonical binary
+ * form; "keyids" maps every primary and subkey fingerprint / 64-bit /
+ * 32-bit ID to it; "key_words" is the search index (sql/NNN-*.sql).
+ *
+ * SECURITY: values reach SQL only as parameters of PQexecParams (pg_qv;
+ * key blobs and IDs as binary bytea); the only SQL text we build holds
+ * placeholders ($n) and our own integers. The one exception is
+ * store_initdb, which runs the embedded migration scripts (ours,
+ * multi-statement) with PQexec.
+ *
+ * MEMORY: allocation failure exits (util/xalloc.h), so there are no NULL
+ * checks on our own allocations. Nothing in store/ exits otherwise or
+ * logs: functions return a status and keep the text for store_errmsg().
+ */
+#ifndef KM_STORE_PG_INTERNAL_H
+#define KM_STORE_PG_INTERNAL_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <libpq-fe.h>
+
+#include "util/buf.h"
+#include "pgp/pgp.h"
+#include "store/store.h"
+
+/* Type OIDs of the parameters we send (pg_type.h is server-side only). */
+#define OID_BOOL	16
+#define OID_BYTEA	17
+#define OID_INT8	20
+#define OID_INT4	23
+#define OID_TEXT	25
+/* Array types of the binary array parameters (struct barr). */
+#define OID_BOOL_ARRAY		1000
+#define OID_BYTEA_ARRAY		1001
+#define OID_INT4_ARRAY		1007
+#define OID_TEXT_ARRAY		1009
+#define OID_INT8_ARRAY		1016
+
+#define STORE_MERGE_RETRIES	3	/* after a serialization failure/deadlock */
+#define STORE_MAX_LIMIT		1000000000u	/* limit+1 must fit an int8 */
+
+/*
+ * Advisory locks in the two-int4 key space (28013, n), apart from the
+ * int8 space used for fingerprints (pg_fpr_lockkey). A new lock takes
+ * the next n.
+ */
+/* Transaction-level: serializes concurrent `keymail initdb` runs. */
+#define STORE_INITDB_LOCK	"SELECT pg_advisory_xact_lock(28013, 1)"
+/* Session-level (not transaction): one `keymail sync` run at a time. */
+#define STORE_SYNC_LOCK		"SELECT pg_try_advisory_lock(28013, 2)"
+
+struct store {
+	PGconn *conn;		/* NULL after a failed store_open */
+	char *err;		/* last error text (owned), NULL: none */
+	bool retry;		/* last failure was a serialization failure or
+				 * deadlock: the transaction may be retried */
+};
+
+/* ---- parameters (pg.c) -------------------------------------------------- */
+
+#define PARAMS_MAX	12
+
+/* Parameters of one statement. Text numbers live in num[]. */
+struct params {
+	int n;
+	const char *val[PARAMS_MAX];
+	int len[PARAMS_MAX];
+	int fmt[PARAMS_MAX];
+	Oid type[PARAMS_MAX];
+	char num[PARAMS_MAX][24];
+};
+
+static inline void
+p_init(struct params *p)
+{
+	p->n = 0;
+}
+
+static inline void
+p_add(struct params *p, Oid type, const void *val, size_t len, int fmt)
+{
+	if (p->n >= PARAMS_MAX)
+		abort();	/* our own bug: a statement with too many params */
+	p->type[p->n] = type;
+	p->val[p->n] = val;
+	p->len[p->n] = (int)len;
+	p->fmt[p->n] = fmt;
+	p->n++;
+}
+
+/* Binary bytea: the bytes as they are, no escaping anywhere. */
+static inline void
+p_bytea(struct params *p, const uint8_t *d, size_t n)
+{
+	p_add(p, OID_BYTEA, d, n, 1);
+}
+
+/* Binary int4 is 4 bytes in network order: exactly a 32-bit short key ID. */
+static inline void
+p_int4_be(struct params *p, const uint8_t d[4])
+{
+	p_add(p, OID_INT4, d, 4, 1);
+}
+
+static inline void
+p_int8(struct params *p, int64_t v)
+{
+	if (p->n >= PARAMS_MAX)
+		abort();
+	snprintf(p->num[p->n], sizeof(p->num[p->n]), "%" PRId64, v);
+	p_add(p, OID_INT8, p->num[p->n], 0, 0);
+}
+
+/* Text parameter; s NULL sends SQL NULL. */
+static inline void
+p_text(struct params *p, const char *s)
+{
+	p_add(p, OID_TEXT, s, 0, 0);
+}
+
+static inline void
+p_bool(struct params *p, bool b)
+{
+	p_add(p, OID_BOOL, b ? "t" : "f", 0, 0);
+}
+
+/*
+ * A one-dimensional array parameter in PostgreSQL's binary array format
+ * (array_recv): a 20-octet header (1 dimension, has-nulls flag, element
+ * type, length, lower bound 1) and then each element as a 4-octet length
+ * (-1 for NULL) and its octets. The header is written by p_barr once the
+ * length is known. Sending whole columns this way makes a batch one
+ * statement per table, with no quoting or escaping of key data anywhere.
+ */
+struct barr {
+	struct buf b;
+	Oid elem;
+	uint32_t n;
+	bool nulls;
+};
+
+void barr_init(struct barr *a, Oid elem);
+void barr_add(struct barr *a, const void *p, size_t len);
+void barr_null(struct barr *a);
+void barr_int8(struct barr *a, int64_t v);
+void barr_int4(struct barr *a, uint32_t v);
+void barr_bool(struct barr *a, bool v);
+void barr_free(struct barr *a);
+/* Finish a's header and add it as a binary parameter of type arrtype. */
+void p_barr(struct params *p, Oid arrtype, struct barr *a);
+
+/* ---- statements and errors (pg.c) --------------------------------------- */
+
+/* Replace s's error text with msg (taken over). */
+void pg_set_err(struct store *s, char *msg);
+/*
+ * Map a failed result (res may be NULL) to a status and remember the text.
+ * Transient means: nothing is wrong with the request or the data, so the
+ * MTA should retry the whole mail later.
+ */
+enum store_status pg_classify(struct store *s, const PGresult *res,
+    const char *what);
+/*
+ * Run one statement with n parameters (types/vals/lens/fmts as for
+ * PQexecParams). binary: ask for binary results. On success returns
+ * STORE_OK and, if resp is not NULL, the result (caller PQclear()s);
+ * otherwise the result is cleared here. what names the step in errors.
+ */
+enum store_status pg_qv(struct store *s, const char *what, const char *sql,
+    int n, const Oid *types, const char *const *vals, const int *lens,
+    const int *fmts, int binary, PGresult **resp);
+
+/* pg_qv with a struct params (or none: p NULL). */
+static inline enum store_status
+q(struct store *s, const char *what, const char *sql, const struct params *p,
+    int binary, PGresult **resp)
+{
+	if (p == NULL)
+		return pg_qv(s, what, sql, 0, NULL, NULL, NULL, NULL, binary, resp);
+	return pg_qv(s, what, sql, p->n, p->type, p->val, p->len, p->fmt,
+	    binary, resp);
+}
+
+/* Roll back whatever transaction is open; keeps the first error's text. */
+void pg_rollback(struct store *s);
+/* A binary int8 column value (0 if it is not 8 octets). */
+int64_t pg_get_int8(const PGresult *r, int row, int col);
+/* Sleep before retry number attempt of a transaction that failed with a
+ * serialization failure or deadlock (s->retry). */
+void pg_retry_pause(int attempt);
+
+/* ---- merge (merge.c), shared with bulk.c -------------------------------- */
+
+/* The util/limits.h defaults, for a NULL lim. */
+extern const struct pgp_limits pg_default_limits;
+
+/*
+ * The in-memory half of a merge, shared by store_merge_key (one key) and
+ * store_merge_keys (keymail import's batches): key merged into the stored
+ * blob (stored NULL: the key is not stored yet). On STORE_OK, *changed
+ * says whether key brought anything new; if it did, blob holds the
+ * canonical merged key and *uidp the row's new primary user ID (NULL:
+ * keep the row's). c gets the counts described at store_merge_key.
+ * STORE_LIMIT or STORE_ERROR with the reason in s's error text. Whatever
+ * the result, the caller frees *mergedp (the merged key) and *uidp.
+ */
+enum store_status pg_merge_compute(struct store *s, const struct pgp_key *key,
+    const uint8_t *stored, size_t storedlen, bool row_has_uid,
+    const struct pgp_limits *lim, struct pgp_merge_counts *c,
+    struct pgp_key **mergedp, struct buf *blob, char **uidp, bool *changed);
+/*
+ * The search words of every user ID (tag 13; attributes carry no text) of
+ * k, as a PostgreSQL text[] literal: {"w1","w2",...}, sorted and unique.
+ * Elements are double-quoted so that a word like "null" stays a string.
+ * Returns the number of words.
+ */
+size_t pg_key_words_literal(const struct pgp_key *k, struct buf *lit);
+/* The advisory lock key (int8 space) of key: its first 8 fingerprint
+ * octets. Every writer of a key takes it before reading the key. */
+int64_t pg_fpr_lockkey(const struct pgp_key *key);
+
+/* ---- sync queue (syncq.c), inside the merge's transaction --------------- */
+
+/*
+ * Queue key id for `keymail sync` (sql/002-sync.sql): a new entry with the
+ * trail (a text[] literal) as its seen-set, or, if the key is queued
+ * already, the intersection of both seen-sets (mail-protocol.md 4.5), no
+ * sent marks (the key has new data for everyone) and the next generation.
+ */
+enum store_status pg_sync_enqueue(struct store *s, int64_t id,
+    const char *seen_lit);
+
+#endif
