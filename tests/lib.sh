@@ -97,18 +97,18 @@ EOC
 	export KEYMAIL_CONF="$T/keymail.conf"
 }
 
-# km_smtp_start: a real SMTP receiver on 127.0.0.1 (python3-aiosmtpd,
-# storing into the mbox $T/mbox) and an msmtp configuration pointing at it;
-# switches the config's sendmail to the real msmtp.
+# km_smtp_start: a real SMTP receiver on 127.0.0.1 (tests/smtp-sink.py on
+# python3-aiosmtpd, storing into the maildir $T/maildir) and an msmtp
+# configuration pointing at it; switches the config's sendmail to the real
+# msmtp. The receiver binds a port of the kernel's choosing and names it
+# in $T/smtp.port once it listens (no window in which another process
+# could take a port we picked).
 km_smtp_start() {
-	port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	$PY -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$T/maildir" >"$T/smtpd.log" 2>&1 &
+	rm -f "$T/smtp.port"
+	$PY "$KM_TOP/tests/smtp-sink.py" --maildir "$T/maildir" --port-file "$T/smtp.port" >"$T/smtpd.log" 2>&1 &
 	_smtp_pid=$!
-	i=0
-	while ! $PY -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 50 ] && { notok "SMTP receiver did not start"; return 1; }
-		sleep 0.1
-	done
+	km_wait_port_file "$T/smtp.port" "$_smtp_pid" "SMTP receiver" "$T/smtpd.log" || return 1
+	port=$(cat "$T/smtp.port")
 	cat >"$T/msmtprc" <<EOC
 defaults
 auth off
@@ -122,6 +122,20 @@ EOC
 	chmod 600 "$T/msmtprc"
 	km_give "$T/msmtprc"
 	km_writeconf "$(command -v msmtp) -C $T/msmtprc -t"
+}
+
+# km_wait_port_file FILE PID WHAT LOG: wait (up to a minute) until the
+# receiver PID has written FILE; fails at once if it died.
+km_wait_port_file() {
+	_i=0
+	while [ ! -s "$1" ]; do
+		if ! kill -0 "$2" 2>/dev/null; then
+			notok "$3 did not start"; cat "$4"; return 1
+		fi
+		_i=$((_i + 1))
+		[ $_i -gt 600 ] && { notok "$3 did not start within a minute"; cat "$4"; return 1; }
+		sleep 0.1
+	done
 }
 
 # km_mail FILE: run the filter on a mail; sets $rc

@@ -17,8 +17,11 @@ and therefore `keymail sync`, returns, the receiving instance has merged
 the key), but as an asyncio subprocess, so the receiver keeps accepting
 the connections that filter itself may open to send a reply.
 
-usage: smtp-router.py --port N --log FILE --spool DIR --keymail PROGRAM
-                      [--route ADDRESS=CONF ...]
+usage: smtp-router.py --port-file FILE --log FILE --spool DIR
+                      --keymail PROGRAM [--route ADDRESS=CONF ...]
+
+It listens on 127.0.0.1, on a port the kernel picks, and writes that port
+to the --port-file once it listens (tests/smtp_listen.py).
 Needs python3-aiosmtpd (Debian's /usr/bin/python3 has it).
 """
 import argparse
@@ -26,10 +29,8 @@ import asyncio
 import email
 import email.policy
 import os
-import signal
-import threading
 
-from aiosmtpd.controller import Controller
+from smtp_listen import serve
 
 
 class Router:
@@ -85,7 +86,7 @@ class Router:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--port', type=int, required=True)
+    ap.add_argument('--port-file', required=True)
     ap.add_argument('--log', required=True)
     ap.add_argument('--spool', required=True)
     ap.add_argument('--keymail', required=True)
@@ -93,13 +94,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.spool, exist_ok=True)
     open(args.log, 'a').close()
-    ctl = Controller(Router(args), hostname='127.0.0.1', port=args.port)
-    ctl.start()
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: done.set())
-    signal.signal(signal.SIGINT, lambda *a: done.set())
-    done.wait()
-    ctl.stop()
+    serve(Router(args), args.port_file)
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@
 #   pgp-public-keys@NAME.test, one "peer = ..." line per PEER argument
 #   (a PEER is "ADDRESS [profile]"), mailing through $SYNC_SENDMAIL
 #   (default: the router's msmtp, see sync_router_start).
-# sync_router_start NAME...: tests/smtp-router.py on a free port, routing
+# sync_router_start NAME...: tests/smtp-router.py on a port of its own choosing, routing
 #   pgp-public-keys@NAME.test to $T/NAME.conf; msmtprc in $T/msmtprc.
 # sync_edges [N]: from the router log (after its first N lines), lines
 #   "FROM RCPT FPR" per incremental (FPR read from the delivered message
@@ -21,21 +21,18 @@ _router_pid=
 trap 'sync_router_stop' EXIT
 
 sync_router_start() {
-	_rport=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	_rargs=
 	for n in "$@"; do
 		_rargs="$_rargs --route pgp-public-keys@$n.test=$T/$n.conf"
 	done
 	mkdir -p "$T/spool"
+	rm -f "$T/router.port"
 	# shellcheck disable=SC2086
-	$PY "$KM_TOP/tests/smtp-router.py" --port "$_rport" --log "$T/router.log" \
+	$PY "$KM_TOP/tests/smtp-router.py" --port-file "$T/router.port" --log "$T/router.log" \
 	    --spool "$T/spool" --keymail "$KEYMAIL" $_rargs >"$T/router.out" 2>&1 &
 	_router_pid=$!
-	i=0
-	while ! $PY -c "import socket; socket.create_connection(('127.0.0.1',$_rport),1)" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 100 ] && { notok "SMTP router did not start"; cat "$T/router.out"; return 1; }
-		sleep 0.1
-	done
+	km_wait_port_file "$T/router.port" "$_router_pid" "SMTP router" "$T/router.out" || return 1
+	_rport=$(cat "$T/router.port")
 	cat >"$T/msmtprc" <<EOC
 defaults
 auth off

@@ -12,9 +12,10 @@ km_filter "$T/add.eml"; check_eq "ADD via msmtp exit" "$rc" 0
 printf 'From: Mia <mia@example.org>\nReply-To: "Mia Alt" <mia-alt@example.org>\nTo: pgp-public-keys@keys.test.example\nSubject: GET 0x%s\nMessage-ID: <get-1@example.org>\n\n' "$MIA" > "$T/get.eml"
 km_filter "$T/get.eml"; check_eq "GET via msmtp exit" "$rc" 0
 
-# aiosmtpd's Mailbox handler writes a maildir; wait for both messages
+# aiosmtpd's Mailbox handler writes a maildir before it answers, so both
+# messages should be there; wait for them all the same (up to a minute)
 i=0
-while [ "$(ls "$T"/maildir/new 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while [ "$(ls "$T"/maildir/new 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "two messages arrived" "$(ls "$T"/maildir/new | wc -l)" 2
 $PY - "$T/maildir" "$MIA" > "$T/arrived.txt" <<'PY'
 import mailbox, sys
