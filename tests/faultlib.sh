@@ -33,19 +33,12 @@ fl_db() {
 }
 
 # fl_conf CONNINFO FILE [MAILER]: a configuration for that database; replies
-# go to $T/outbox (one file each, unique names, safe with many filters at
-# once) unless MAILER is given.
+# go to $T/outbox (one file each, unique names in the order of arrival, safe
+# with many filters at once: km_capture_script) unless MAILER is given.
 fl_conf() {
 	mkdir -p "$T/outbox"
 	km_give "$T/outbox"
-	if [ ! -x "$T/fl-capture.sh" ]; then
-		cat >"$T/fl-capture.sh" <<EOC
-#!/bin/sh
-# test mailer: one file per reply, named so that concurrent runs never collide
-cat > "$T/outbox/\$(date +%s%N)-\$\$.eml"
-EOC
-		chmod 755 "$T/fl-capture.sh"
-	fi
+	[ -x "$T/fl-capture.sh" ] || km_capture_script "$T/fl-capture.sh"
 	cat >"$2" <<EOC
 database = $1
 address = pgp-public-keys@keys.test.example

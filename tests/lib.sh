@@ -72,15 +72,32 @@ km_newdb() {
 	KM_DB="$KM_TEST_PG dbname=$db"
 	mkdir -p "$T/outbox"
 	km_give "$T/outbox"
-	cat >"$T/capture.sh" <<EOC
-#!/bin/sh
-# test mailer: store each message as a file, like a sendmail -t would accept it
-n=\$(ls "$T/outbox" | wc -l)
-cat > "$T/outbox/\$(printf %04d \$((n + 1))).eml"
-EOC
-	chmod +x "$T/capture.sh"
+	km_capture_script "$T/capture.sh"
 	km_writeconf "$T/capture.sh"
 	"$KEYMAIL" -c "$T/keymail.conf" initdb >/dev/null || { notok "keymail initdb"; km_done; exit 1; }
+}
+
+# km_capture_script FILE: write the test mailer FILE, which stores each
+# message in $T/outbox as NNNNNN.eml, numbered in the order the messages
+# arrive (so `ls` lists them in that order and last_reply is the newest).
+# Filters may run at once: each message is written to a hidden file of its
+# own first, and the number is taken and the file renamed under a lock
+# (flock(1)), so no two messages get the same name and no reader sees half
+# a message. The counter lives in $T/outbox/.seq and survives rm outbox/*.
+km_capture_script() {
+	cat >"$1" <<EOC
+#!/bin/sh
+# test mailer: store each message as a file, like a sendmail -t would accept it
+set -e
+tmp=\$(mktemp "$T/outbox/.in.XXXXXX")
+cat >"\$tmp"
+exec 9>>"$T/outbox/.lock"
+flock 9
+n=\$((\$(cat "$T/outbox/.seq" 2>/dev/null || echo 0) + 1))
+echo "\$n" >"$T/outbox/.seq"
+mv "\$tmp" "$T/outbox/\$(printf %06d "\$n").eml"
+EOC
+	chmod 755 "$1"
 }
 
 # Tests mail from the same few addresses many times: the reply rate limit

@@ -18,6 +18,7 @@ for i in 1 2 3 4 5 6; do "$KEYMAIL" filter < "$T/m$i.eml" & pids="$pids $!"; don
 fails=0
 for p in $pids; do wait "$p" || fails=$((fails + 1)); done
 check_eq "all filters exit 0" "$fails" 0
+check_eq "six replies, none lost" "$(nreplies)" 6
 G=$T/g; mkdir -m 700 "$G"
 "$KEYMAIL" get "0x$C" | GNUPGHOME=$G gpg --batch --import 2>/dev/null
 check_eq "all seven user IDs present" "$(GNUPGHOME=$G gpg --with-colons -k 2>/dev/null | grep -c '^uid')" 7

@@ -38,7 +38,7 @@ fl_pg_restart
 check_eq "after restart: two replies" "$(fl_nout)" "$((n0 + 2))"
 fl_dump s1 > "$T/s1.dump"
 check "after restart: store equals the clean run" cmp -s "$T/s1.dump" "$T/clean.dump"
-check "GET reply carries the keys" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$(ls "$T"/outbox/* | tail -n 1)"
+check "GET reply carries the keys" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$(last_reply)"
 
 # 2. Stopped in the middle of the ADD. keymail takes an advisory lock on
 # the first 8 bytes of each key's fingerprint before touching it (see

@@ -87,7 +87,7 @@ strike() {
 	KEYMAIL_CONF=$T/$db.conf "$KEYMAIL" filter < "$T/big.eml" 2>/dev/null; rc=$?
 	check_eq "$how: retry exits 0" "$rc" 0
 	check_eq "$how: retry replied once" "$(fl_nout)" "$((before + 1))"
-	check "$how: retry reports the new keys" grep -q 'New public keys added: 100' "$(ls "$T"/outbox/* | tail -n 1)"
+	check "$how: retry reports the new keys" grep -q 'New public keys added: 100' "$(last_reply)"
 	fl_dump $db > "$T/$db.final"
 	check "$how: after the retry the store equals the clean run" cmp -s "$T/$db.final" "$T/clean.dump"
 	diff "$T/$db.final" "$T/clean.dump" | head -5

@@ -41,7 +41,7 @@ for how in tempfail unavail signal hang; do
 	KEYMAIL_CONF=$T/$db.conf "$KEYMAIL" filter < "$T/add.eml" 2>/dev/null; rc=$?
 	check_eq "mailer $how: retry exits 0" "$rc" 0
 	check_eq "mailer $how: retry replied once" "$(fl_nout)" "$((n0 + 1))"
-	r=$(ls -t "$T"/outbox/* | head -n 1)
+	r=$(last_reply)
 	check "mailer $how: the reply says nothing was new" grep -q 'no new keys' "$r"
 	t2=$(fl_psql $db -c 'select string_agg(changed::text, $$,$$ order by id) from keys')
 	check_eq "mailer $how: the retry rewrote nothing" "$t2" "$t1"

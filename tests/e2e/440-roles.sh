@@ -40,7 +40,7 @@ check_eq "filter role: six replies" "$(fl_nout)" "$((n0 + 6))"
 check_eq "filter role: key stored" "$(fl_psql roles -c 'select count(*) from keys')" 1
 check_eq "filter role: queued for the peer" "$(fl_psql roles -c 'select count(*) from sync_queue')" 1
 check_eq "filter role: replies counted" "$(fl_psql roles -c "select sum(count) from reply_log where address = 'fault@example.org'")" 6
-check "filter role: GET found the key" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$(ls -t "$T"/outbox/* | sed -n 5p)"
+check "filter role: GET found the key" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$(ls "$T"/outbox/*.eml | tail -n 5 | head -n 1)"
 
 # What the filter role must not do.
 denied() { # DESCRIPTION CONNINFO SQL
@@ -72,7 +72,7 @@ n0=$(fl_nout)
 check_eq "sync role: keymail sync exits 0" "$rc" 0
 [ "$rc" -eq 0 ] || cat "$T/sync.err"
 check_eq "sync role: one incremental sent" "$(fl_nout)" "$((n0 + 1))"
-check "sync role: the incremental carries the key" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$(ls -t "$T"/outbox/* | head -n 1)"
+check "sync role: the incremental carries the key" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$(last_reply)"
 check_eq "sync role: queue worked off" "$(fl_psql roles -c 'select count(*) from sync_queue')" 0
 denied "sync cannot insert keys" "$S" "INSERT INTO keys (fingerprint, version, algo, bits, keyid, created, data) VALUES ('\\x00', 4, 1, 1, '\\x0000000000000000', now(), '\\x00')"
 denied "sync cannot change keys" "$S" "UPDATE keys SET revoked = true"
