@@ -32,7 +32,9 @@
  * LOCKING
  *	One run at a time per database: store_sync_lock takes a session
  *	advisory lock, so a second run exits at once and a killed run's lock
- *	goes with its connection. Filters queue concurrently; the queue's
+ *	goes with its connection. A run that ends gives it back itself
+ *	(store_sync_unlock), so that the next run, started the moment this
+ *	one exits, finds it free. Filters queue concurrently; the queue's
  *	generation numbers keep a change that lands mid-run from being
  *	marked sent by the run that did not send it.
  *
@@ -340,5 +342,8 @@ cmd_sync(struct cmd_ctx *ctx, struct sync_stats *stats, bool *busy)
 	free(peers);
 	free(site);
 	free(addr);
+	/* Best effort: should it fail, the lock still goes with the session. */
+	if (st == STORE_OK)
+		(void)store_sync_unlock(ctx->store);
 	return st;
 }

@@ -72,6 +72,7 @@
 #define STORE_INITDB_LOCK	"SELECT pg_advisory_xact_lock(28013, 1)"
 /* Session-level (not transaction): one `keymail sync` run at a time. */
 #define STORE_SYNC_LOCK		"SELECT pg_try_advisory_lock(28013, 2)"
+#define STORE_SYNC_UNLOCK	"SELECT pg_advisory_unlock(28013, 2)"
 
 struct store {
 	PGconn *conn;		/* NULL after a failed store_open */

@@ -193,6 +193,13 @@ void store_sync_entries_free(struct store_sync_entries *e);
  * false if another session holds it.
  */
 enum store_status store_sync_lock(struct store *s, bool *got);
+/*
+ * Give the sync run's lock back. The server frees a session's lock only
+ * once its backend has noticed the connection is gone, which happens
+ * after we exit: a run started right after ours could still find it
+ * taken and skip its work. Released here, it is free when we return.
+ */
+enum store_status store_sync_unlock(struct store *s);
 /* Drop entries last queued more than max_age seconds ago; *dropped
  * gets their number. */
 enum store_status store_sync_expire(struct store *s, time_t max_age,

@@ -97,6 +97,12 @@ store_sync_lock(struct store *s, bool *got)
 }
 
 enum store_status
+store_sync_unlock(struct store *s)
+{
+	return q(s, "sync: unlock", STORE_SYNC_UNLOCK, NULL, 0, NULL);
+}
+
+enum store_status
 store_sync_expire(struct store *s, time_t max_age, size_t *dropped)
 {
 	struct params p;

@@ -16,6 +16,8 @@ peer = p2@peer.example generic
 peer = p3@peer.example generic
 EOC
 q() { psql "$KM_DB" -qAtc "$1"; }
+# holders of the sync run's lock (store_pg.c: advisory lock 28013, 2) in this database
+lock_held() { q "select count(*) from pg_locks where locktype = 'advisory' and classid = 28013 and objid = 2 and database = (select oid from pg_database where datname = current_database())"; }
 
 # The test mailer. It files each incremental it accepts under $T/mail, named
 # after its recipient and key (taken from the message by GnuPG-free
@@ -78,9 +80,19 @@ check_eq "run 1 was killed" "$rc" 137
 check_eq "four messages accepted before the kill" "$(ls "$T/mail" | wc -l)" 4
 check_eq "two keys still queued" "$(q 'select count(*) from sync_queue')" 2
 check_eq "the fourth is marked sent, the fifth is not" "$(q "select string_agg(sent::text, ' ' order by key_id) from sync_queue")" "{p1@peer.example} {}"
+# The killed run could not give its lock back: the server frees it once
+# the backend has noticed the connection is gone. Until then a new run
+# would (rightly) say another one is running; wait for that moment.
+i=0
+while [ "$(lock_held)" != 0 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+check_eq "the killed run's lock went with its session" "$(lock_held)" 0
 reset_state
 "$KEYMAIL" sync >"$T/run2.log" 2>&1; rc=$?
 check_eq "run 2 exit" "$rc" 0
+# A run that ends gives the lock back itself: free the moment it exits,
+# so that the runs below, each started right after the one before, all
+# get it.
+check_eq "run 2 gave its lock back" "$(lock_held)" 0
 check_eq "nine messages in all" "$(ls "$T/mail" | wc -l)" 9
 check_eq "nine distinct (peer, key) pairs: none twice" "$(pairs | uniq | wc -l)" 9
 check_eq "every key to every peer" "$(pairs | cut -d. -f1-2 | sort | uniq -c | awk '{print $1}' | sort -u)" 3

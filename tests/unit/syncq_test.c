@@ -75,6 +75,30 @@ sql1(const char *sql)
 	free(v_);							\
 } while (0)
 
+/* Holders of the sync run's lock in this database (not the cluster's). */
+#define SYNC_LOCK_HELD	"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'" \
+	" AND classid = 28013 AND objid = 2 AND database = (SELECT oid" \
+	" FROM pg_database WHERE datname = current_database())"
+
+/* Wait (up to a minute) until nobody holds the sync lock: a closed
+ * session's backend lets go of it only once it has noticed the close. */
+static bool
+sync_lock_freed(void)
+{
+	int i;
+
+	for (i = 0; i < 1200; i++) {
+		char *v = sql1(SYNC_LOCK_HELD);
+		bool free_ = v != NULL && strcmp(v, "0") == 0;
+
+		free(v);
+		if (free_)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
 static int
 first_key(void *ctx, struct pgp_key *key, enum pgp_status st,
     const uint8_t *fpr, size_t fprlen, const char *detail)
@@ -297,8 +321,16 @@ test_queue(const char *conninfo, struct store *s)
 	CHECK(!got, "second session took the lock too");
 	store_close(s2);
 	CHECK_INT(sql_exec(db, "SELECT pg_advisory_unlock_all()"), 0);
-	CHECK_SQL("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-	    " AND objid = 2 AND classid = 28013", "1");
+	CHECK_SQL(SYNC_LOCK_HELD, "1");
+	/* Given back, it is free at once (no waiting for a backend to
+	 * exit): the next session takes it. */
+	CHECK_INT(store_sync_unlock(s), STORE_OK);
+	CHECK_SQL(SYNC_LOCK_HELD, "0");
+	CHECK_INT(store_open(conninfo, &s2), STORE_OK);
+	CHECK_INT(store_sync_lock(s2, &got), STORE_OK);
+	CHECK(got, "lock not free after store_sync_unlock");
+	CHECK_INT(store_sync_unlock(s2), STORE_OK);
+	store_close(s2);
 out:
 	pgp_key_free(k1);
 	pgp_key_free(k2);
@@ -306,18 +338,23 @@ out:
 	pgp_key_free(photo);
 }
 
-/* The lock holder goes away: the next run gets the lock. */
+/* The lock holder goes away without giving it back (a killed run): the
+ * lock goes with its session, once the server has seen it end; then the
+ * next run gets it. */
 static void
 test_lock_release(const char *conninfo, struct store **s)
 {
 	struct store *s2 = NULL;
 	bool got = false;
 
+	CHECK_INT(store_sync_lock(*s, &got), STORE_OK);
+	CHECK(got, "lock not taken");
 	store_close(*s);
 	*s = NULL;
+	CHECK(sync_lock_freed(), "lock not released with its session");
 	CHECK_INT(store_open(conninfo, &s2), STORE_OK);
 	CHECK_INT(store_sync_lock(s2, &got), STORE_OK);
-	CHECK(got, "lock not released with its session");
+	CHECK(got, "lock not free for the next session");
 	*s = s2;
 }
 
