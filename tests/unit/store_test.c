@@ -429,7 +429,7 @@ test_initdb(struct store *s)
 	    "before initdb: got %s (%s), want ERROR naming initdb",
 	    store_strerror(st), store_errmsg(s));
 	CHECK_INT(store_initdb(s), STORE_OK);
-	v = sql1("SELECT string_agg(version::text || ' ' || name, ',')"
+	v = sql1("SELECT string_agg(version::text || ' ' || name, ',' ORDER BY version)"
 	    " FROM schema_version");
 	{
 		/* Every embedded migration applied, in order (sql/NNN-*.sql). */
@@ -935,12 +935,16 @@ test_terminated(struct store *s, const struct pgp_key *k)
 	char *n;
 
 	/* Children of the concurrency test may still be on their way out:
-	 * end every keymail session of this database. */
-	n = sql1("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-	    " WHERE datname = current_database() AND application_name = 'keymail'");
-	CHECK(n != NULL && atoi(n) >= 1, "terminated %s sessions", n);
+	 * end every keymail session of this database, and wait (up to a
+	 * minute each, PostgreSQL 14's timeout argument) until each is
+	 * gone, rather than sleep and hope: our next call must find its
+	 * session ended. */
+	n = sql1("SELECT count(*) || ' ' || bool_and(pg_terminate_backend(pid, 60000))"
+	    " FROM pg_stat_activity WHERE datname = current_database()"
+	    " AND application_name = 'keymail'");
+	CHECK(n != NULL && atoi(n) >= 1 && strstr(n, " t") != NULL,
+	    "terminated sessions (count, all ended): %s", n);
 	free(n);
-	usleep(200000);
 	CHECK_INT(store_get_by_fpr(s, k->pub.fpr, k->pub.fprlen, 10, &ks),
 	    STORE_TEMPFAIL);
 	CHECK_INT(store_merge_key(s, k, &lim, NULL), STORE_TEMPFAIL);
