@@ -102,7 +102,7 @@ fl_hold() {
 	FL_HOLDER=$!
 	i=0
 	while [ "$(fl_psql "$db" -c "select count(*) from pg_stat_activity where application_name = 'km_holder' and query like '%pg_sleep%'")" != 1 ]; do
-		i=$((i + 1)); [ $i -gt 300 ] && { notok "lock holder did not start"; return 1; }
+		i=$((i + 1)); [ $i -gt 600 ] && { notok "lock holder did not start"; return 1; }
 		sleep 0.1
 	done
 }
