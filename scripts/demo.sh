@@ -28,6 +28,9 @@ database = $conn
 address = pgp-public-keys@keys.example.net
 sendmail = $D/mailer.sh
 help_dir = $top/help
+# Each run asks five times from the same address; the default of 20
+# replies per address and clock hour would go silent on the fifth run.
+max_replies_per_hour = 1000
 EOC
 KM="$top/$B/keymail -c $D/keymail.conf"
 # keymail refuses to run as root: run it as the system user "keymail"
