@@ -16,7 +16,7 @@ peer = p2@peer.example generic
 peer = p3@peer.example generic
 EOC
 q() { psql "$KM_DB" -qAtc "$1"; }
-# holders of the sync run's lock (store_pg.c: advisory lock 28013, 2) in this database
+# holders of the sync run's lock (store/pg_internal.h: advisory lock 28013, 2) in this database
 lock_held() { q "select count(*) from pg_locks where locktype = 'advisory' and classid = 28013 and objid = 2 and database = (select oid from pg_database where datname = current_database())"; }
 
 # The test mailer. It files each incremental it accepts under $T/mail, named
