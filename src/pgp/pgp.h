@@ -349,7 +349,8 @@ struct pgp_hash *pgp_hash_copy(const struct pgp_hash *h);
 void pgp_hash_free(struct pgp_hash *h);
 
 /*
- * Public-key verification of one signature (check.c feeds it the digest).
+ * Public-key verification of one signature (check_verify.c feeds it the
+ * digest).
  * pub describes the signing key, whose packet body is keybody/keylen (key
  * material at pub->material_off); sig->pkt.body from sig->mpi_off holds the
  * algorithm-specific signature data; sig->pkalgo and sig->hashalgo are

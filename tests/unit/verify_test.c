@@ -1,5 +1,5 @@
 /*
- * verify_test.c - signature verification and key cleaning (pgp/check.c,
+ * verify_test.c - signature verification and key cleaning (pgp/check*.c,
  * pgp/gcrypt/verify.c) against real keys and the RFC 9580 test vectors.
  *
  * The key corpus is read in place from ../shared/testdata/keys (or
