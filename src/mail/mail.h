@@ -2,9 +2,10 @@
  * mail/mail.h - reading a request mail, parsing its Subject command,
  * building the reply and handing it to the mailer.
  *
- * Files: message.c (the only libetpan user), command.c (pure Subject
- * grammar), reply.c (RFC 5322/MIME composition), send.c (fork+execve of
- * the configured mailer, no shell).
+ * Files: message.c, message_values.c, message_mime.c (reading a mail;
+ * the only libetpan users), command.c (pure Subject grammar), reply.c
+ * (RFC 5322/MIME composition), send.c (fork+execve of the configured
+ * mailer, no shell).
  *
  * Untrusted input: the raw message and everything derived from it. Every
  * string this layer returns in struct mail_msg is already sanitized: no
