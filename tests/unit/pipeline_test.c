@@ -10,6 +10,7 @@
  * for a database that cannot be reached or configured and a mailer that
  * fails.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include "check.h"
 #include "cmd/pipeline.h"
+#include "util/buf.h"
 #include "util/conf.h"
 #include "util/xalloc.h"
 
@@ -42,20 +44,19 @@ write_file(const char *path, const char *text, mode_t mode)
 static char *
 take_reply(void)
 {
-	FILE *f = fopen(sent, "r");
-	char *s;
-	long n;
+	struct buf b;
+	int fd = open(sent, O_RDONLY);
 
-	if (f == NULL)
+	if (fd < 0)
 		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	s = xmalloc((size_t)n + 1);
-	s[fread(s, 1, (size_t)n, f)] = '\0';
-	fclose(f);
+	buf_init(&b, 0);
+	if (buf_read_fd(&b, fd) != 0) {
+		perror(sent);
+		exit(2);
+	}
+	close(fd);
 	unlink(sent);
-	return s;
+	return (char *)b.data;	/* NUL-terminated (util/buf.h) */
 }
 
 static enum pipeline_status
