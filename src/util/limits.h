@@ -59,4 +59,18 @@
  * 6400 by default) must have room for a batch. */
 #define KM_IMPORT_BATCH		1000u
 
+/* Owner control (owner-control.md 5): a clearsigned control block may be
+ * at most KM_MAX_CONTROL_SIZE bytes from its BEGIN PGP SIGNED MESSAGE line
+ * to its END PGP SIGNATURE line; its signature creation time must lie in
+ * [now - KM_CONTROL_MAX_AGE, now + KM_CONTROL_MAX_SKEW] (seconds; the
+ * configuration accepts 60-1209600 and 0-86400). */
+#define KM_MAX_CONTROL_SIZE	(5u * 1024 * 1024)
+#define KM_CONTROL_MAX_AGE	172800u
+#define KM_CONTROL_MAX_SKEW	600u
+/* Issuers, addresses or fingerprints named by one owner-control command
+ * (owner-control.md 4.1). Fixed by the spec ("at most 10"), so it has no
+ * keymail.conf key: a token block lists them all, and peers and HELP
+ * promise the same number. Plain decimal: it is also pasted into text. */
+#define KM_MAX_COMMAND_ITEMS	10
+
 #endif
