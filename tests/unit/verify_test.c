@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "rfc9580_vectors.h"
 #include "pgp/internal.h"
 #include "pgp/pgp.h"
 #include "util/buf.h"
@@ -587,20 +588,7 @@ test_policy_corpus(void)
 
 /* ---- (3) RFC 9580 Appendix A ------------------------------------------ */
 
-/* A.3 Sample Version 6 Certificate (RFC text, indentation removed). */
-static const char rfc_a3[] =
-    "-----BEGIN PGP PUBLIC KEY BLOCK-----\n"
-    "\n"
-    "xioGY4d/4xsAAAAg+U2nu0jWCmHlZ3BqZYfQMxmZu52JGggkLq2EVD34laPCsQYf\n"
-    "GwoAAABCBYJjh3/jAwsJBwUVCg4IDAIWAAKbAwIeCSIhBssYbE8GCaaX5NUt+mxy\n"
-    "KwwfHifBilZwj2Ul7Ce62azJBScJAgcCAAAAAK0oIBA+LX0ifsDm185Ecds2v8lw\n"
-    "gyU2kCcUmKfvBXbAf6rhRYWzuQOwEn7E/aLwIwRaLsdry0+VcallHhSu4RN6HWaE\n"
-    "QsiPlR4zxP/TP7mhfVEe7XWPxtnMUMtf15OyA51YBM4qBmOHf+MZAAAAIIaTJINn\n"
-    "+eUBXbki+PSAld2nhJh/LVmFsS+60WyvXkQ1wpsGGBsKAAAALAWCY4d/4wKbDCIh\n"
-    "BssYbE8GCaaX5NUt+mxyKwwfHifBilZwj2Ul7Ce62azJAAAAAAQBIKbpGG2dWTX8\n"
-    "j+VjFM21J0hqWlEg+bdiojWnKfA5AQpWUWtnNwDEM0g12vYxoWM8Y81W+bHBw805\n"
-    "I8kWVkXU6vFOi+HWvv/ira7ofJu16NnoUkhclkUrk0mXubZvyl4GBg==\n"
-    "-----END PGP PUBLIC KEY BLOCK-----\n";
+/* A.3 Sample Version 6 Certificate: rfc9580_vectors.h (rfc_a3). */
 
 static void
 test_rfc9580_a3(void)
