@@ -64,7 +64,7 @@ $(B)/gen/store_schema.c: $(SQL_FILES) scripts/embed-sql.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
 
-$(B)/tests/%_test: tests/unit/%_test.c tests/unit/check.h $(B)/libkeymail.a
+$(B)/tests/%_test: tests/unit/%_test.c $(wildcard tests/unit/*.h) $(B)/libkeymail.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libkeymail.a $(LDLIBS)
 

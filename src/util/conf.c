@@ -38,6 +38,16 @@ static const struct numkey numkeys[] = {
 	NK(mget_match_limit), NK(mget_depth_limit), NK(mget_max_work),
 	NK(sync_max_message_size), NK(sync_max_age_days),
 	NK(import_batch),
+	NK(max_control_size), NK(control_max_age), NK(control_max_skew),
+};
+
+/* Numeric keys whose value must lie in a range (owner-control.md 13). */
+static const struct {
+	const char *name;
+	size_t min, max;
+} ranges[] = {
+	{ "control_max_age", 60, 1209600 },
+	{ "control_max_skew", 0, 86400 },
 };
 
 void
@@ -74,6 +84,22 @@ conf_defaults(struct conf *c)
 	c->sync_max_message_size = KM_SYNC_MAX_MESSAGE_SIZE;
 	c->sync_max_age_days = KM_SYNC_MAX_AGE_DAYS;
 	c->import_batch = KM_IMPORT_BATCH;
+	c->max_control_size = KM_MAX_CONTROL_SIZE;
+	c->control_max_age = KM_CONTROL_MAX_AGE;
+	c->control_max_skew = KM_CONTROL_MAX_SKEW;
+}
+
+/* 0, or -1 if k has a range and v lies outside it. */
+static int
+in_range(const char *k, size_t v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (!strcmp(k, ranges[i].name) &&
+		    (v < ranges[i].min || v > ranges[i].max))
+			return -1;
+	return 0;
 }
 
 static void
@@ -158,9 +184,13 @@ conf_set(struct conf *c, const char *k, const char *v)
 		c->peers = xreallocarray(c->peers, c->npeers + 1, sizeof(*c->peers));
 		c->peers[c->npeers++] = xstrdup(v);
 	} else {
-		for (i = 0; i < sizeof(numkeys) / sizeof(numkeys[0]); i++)
+		for (i = 0; i < sizeof(numkeys) / sizeof(numkeys[0]); i++) {
+			size_t *f = (size_t *)((char *)c + numkeys[i].offset);
+
 			if (!strcmp(k, numkeys[i].name))
-				return parse_size(v, (size_t *)((char *)c + numkeys[i].offset));
+				return parse_size(v, f) < 0 ? -1 :
+				    in_range(k, *f);
+		}
 		return -2;
 	}
 	return 0;

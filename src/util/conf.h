@@ -52,6 +52,10 @@ struct conf {
 	size_t sync_max_message_size;
 	size_t sync_max_age_days;
 	size_t import_batch;		/* keymail import: keys per transaction */
+	/* Owner control blocks (owner-control.md 5, 13). */
+	size_t max_control_size;	/* bytes of the signed block; 0: no limit */
+	size_t control_max_age;		/* seconds, 60-1209600 */
+	size_t control_max_skew;	/* seconds, 0-86400 */
 };
 
 /* Fill with compiled-in defaults (limits.h). */
