@@ -68,6 +68,11 @@ $(B)/tests/%_test: tests/unit/%_test.c $(wildcard tests/unit/*.h) $(B)/libkeymai
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libkeymail.a $(LDLIBS)
 
+# Test drivers for the end-to-end scripts (not installed).
+$(B)/tests/control-verdict: tests/tools/control_verdict.c $(wildcard tests/unit/*.h) $(B)/libkeymail.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libkeymail.a $(LDLIBS)
+
 # Fuzz targets also build as plain programs that replay the saved corpus.
 $(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(B)/libkeymail.a
 	@mkdir -p $(dir $@)
@@ -80,7 +85,8 @@ check: deps
 	$(MAKE) all-tests
 	sh tests/run $(B)
 
-all-tests: $(B)/keymail $(UNIT_BINS) $(FUZZ_REPLAY) $(B)/bench/kmgen
+all-tests: $(B)/keymail $(UNIT_BINS) $(FUZZ_REPLAY) $(B)/bench/kmgen \
+    $(B)/tests/control-verdict
 
 unit: $(UNIT_BINS)
 
