@@ -7,7 +7,9 @@
  *	reason line:
  *
  *	1  exactly one BEGIN PGP SIGNED MESSAGE line in all text/plain
- *	   parts together (none: CONTROL_ABSENT); the block at most
+ *	   parts together (none: CONTROL_ABSENT, unless a part holds a
+ *	   BEGIN PGP MESSAGE line - gpg --sign output, refused as C7
+ *	   says, so that it does not turn into a challenge); the block at most
  *	   max_control_size bytes; no armor header but Hash:; dash escapes,
  *	   signature armor (CRC when present) and packets well formed
  *	   (pgp/clearsign.c).
@@ -83,6 +85,34 @@ is_text_plain(const struct mail_part *p)
 {
 	return p->content_type != NULL &&
 	    strcmp(p->content_type, "text/plain") == 0;
+}
+
+/* A "-----BEGIN PGP MESSAGE-----" line (blanks around it aside): what
+ * gpg --sign (or --encrypt) makes. */
+static bool
+has_pgp_message(const char *text, size_t len)
+{
+	static const char begin[] = "-----BEGIN PGP MESSAGE-----";
+	const char *p = text, *end = text + len, *nl;
+	size_t n;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		while (n > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' ||
+		    p[n - 1] == '\r'))
+			n--;
+		if (n == sizeof(begin) - 1 && memcmp(p, begin, n) == 0)
+			return true;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return false;
 }
 
 /* ---- check 2: the fields ----------------------------------------------- */
@@ -360,6 +390,7 @@ owner_control_parse(const struct mail_part *parts, size_t nparts,
 	enum control_status st;
 	const char *why;
 	size_t i, n, count = 0;
+	bool opaque = false;
 
 	memset(out, 0, sizeof(*out));
 	if (lim == NULL) {
@@ -374,13 +405,20 @@ owner_control_parse(const struct mail_part *parts, size_t nparts,
 		if (n > 0 && part == NULL)
 			part = &parts[i];
 		count += n;
+		if (n == 0 && !opaque)
+			opaque = has_pgp_message((const char *)parts[i].data,
+			    parts[i].len);
 	}
-	if (count == 0)
+	if (count == 0 && !opaque)
 		return CONTROL_ABSENT;
 	if (subject == NULL || subject->malformed ||
 	    !owner_cmd_is_owner(subject->kind))
 		return refuse(out, "a control block goes with an owner "
 		    "command only", NULL);
+	/* C7: clearsigned only; a signed PGP MESSAGE is no way around it. */
+	if (count == 0)
+		return refuse(out, "a control block must be clearsigned "
+		    "(gpg --clearsign), not a PGP MESSAGE", NULL);
 	if (count > 1)
 		return refuse(out, "more than one signed block in the message",
 		    NULL);

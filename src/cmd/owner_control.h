@@ -19,7 +19,8 @@
  * owner_control_check() does both. The first failing check sets
  * CONTROL_REFUSED and a one-line reason for the ", failed" reply
  * ("refused: ..."). CONTROL_ABSENT: the mail holds no signed block at
- * all, so the command takes the challenge path (4.2).
+ * all (no BEGIN PGP SIGNED MESSAGE nor BEGIN PGP MESSAGE line in a
+ * text/plain part), so the command takes the challenge path (4.2).
  *
  * Pure: no I/O, no clock (now is an argument), no database. Untrusted
  * input: the mail parts and the Subject. The stored key is untrusted
@@ -44,7 +45,8 @@
 #include "pgp/pgp.h"
 
 enum control_status {
-	CONTROL_ABSENT = 0,	/* no signed block in any text/plain part */
+	CONTROL_ABSENT = 0,	/* no signed block in any text/plain part
+				 * (checked before the Subject is looked at) */
 	CONTROL_OK,		/* every check so far passed */
 	CONTROL_REFUSED,	/* a check failed: see reason */
 };

@@ -271,14 +271,14 @@ sign $T0 "$R" "$W/un.in" "$W/un.asc"
 mail bad-field-case "SHOW $R" "$W/un.asc"
 case_ bad-field-case key-R.asc $T0 "refused: malformed control block (unknown field)"
 
-# No block at all: the challenge path. gpg --sign output is no block.
+# No block at all: the challenge path. gpg --sign output is refused (C7).
 mail absent-none "SHOW $R" /dev/null
 case_ absent-none key-R.asc $T0 "absent"
 NONCE=opaque-signed-msg
 fields SHOW "$R" > "$W/op.in"
 at $T0 --local-user "$R" --armor --sign -o "$W/op.asc" "$W/op.in"
-mail absent-opaque "SHOW $R" "$W/op.asc"
-case_ absent-opaque key-R.asc $T0 "absent"
+mail bad-opaque "SHOW $R" "$W/op.asc"
+case_ bad-opaque key-R.asc $T0 "refused: a control block must be clearsigned (gpg --clearsign), not a PGP MESSAGE"
 
 # ---- check 4: the signer ---------------------------------------------------
 # A signing subkey whose back-signature was stripped: pgp_key_check drops

@@ -1,0 +1,108 @@
+/*
+ * fuzz_clearsign.c - libFuzzer target: cleartext signed messages
+ * (pgp/clearsign.c, pgp/docsig.c) and the owner-command Subject grammar
+ * (mail/owner_cmd.c).
+ *
+ * The input's first line is also parsed as a Subject (and its failure
+ * line made, and compared with itself); the whole input is counted and
+ * parsed as text holding a signed message, under a small size bound and
+ * under none, and each signature found is verified over the canonical
+ * text with the RFC 9580 A.3 key (v6) and a v4 key, whichever matches
+ * its version, so the hashing and public-key paths run too.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/owner_cmd.h"
+#include "pgp/clearsign.h"
+#include "pgp/pgp.h"
+#include "../unit/pgp_fixture.h"
+#include "../unit/rfc9580_vectors.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct pgp_key *v6key, *v4key;
+
+static int
+on_key(void *ctx, struct pgp_key *key, enum pgp_status st,
+    const uint8_t *fpr, size_t fprlen, const char *detail)
+{
+	struct pgp_key **k = ctx;
+
+	(void)st; (void)fpr; (void)fprlen; (void)detail;
+	if (*k == NULL)
+		*k = key;
+	else
+		pgp_key_free(key);
+	return 0;
+}
+
+static int
+on_armor(void *ctx, enum pgp_armor_kind kind, const uint8_t *d, size_t len,
+    bool crc_ok, enum pgp_status st)
+{
+	(void)kind; (void)crc_ok;
+	if (st == PGP_OK)
+		(void)pgp_keys_read(d, len, NULL, on_key, ctx);
+	return 1;
+}
+
+static void
+init(void)
+{
+	static int done;
+
+	if (done++)
+		return;
+	(void)pgp_crypto_init();
+	(void)pgp_armor_scan(rfc_a3, strlen(rfc_a3), 0, on_armor, &v6key);
+	(void)pgp_armor_scan(fixture_asc, strlen(fixture_asc), 0, on_armor,
+	    &v4key);
+}
+
+static void
+subject(const uint8_t *data, size_t size)
+{
+	const uint8_t *nl = memchr(data, '\n', size);
+	size_t n = nl ? (size_t)(nl - data) : size;
+	char *s = malloc(n + 1), line[600];
+	struct owner_cmd a, b;
+
+	if (s == NULL)
+		return;
+	memcpy(s, data, n);
+	s[n] = '\0';
+	(void)owner_cmd_parse(s, &a);
+	(void)owner_cmd_parse(s, &b);
+	owner_cmd_failure_line(&a, line, sizeof(line));
+	if (!a.malformed && a.kind != OWNER_CMD_NONE && !owner_cmd_same(&a, &b))
+		abort();	/* a command must equal itself */
+	free(s);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pgp_clearsign cs;
+	const char *text = (const char *)data;
+	const char *why;
+	size_t i;
+
+	init();
+	subject(data, size);
+	(void)pgp_clearsign_count(text, size);
+	if (pgp_clearsign_parse(text, size, 4096, &cs, &why) == PGP_CS_OK)
+		pgp_clearsign_free(&cs);
+	if (pgp_clearsign_parse(text, size, 0, &cs, &why) != PGP_CS_OK)
+		return 0;
+	for (i = 0; i < cs.nsigs; i++) {
+		struct pgp_key *k = cs.sigs[i].version == 6 ? v6key : v4key;
+
+		if (k != NULL)
+			(void)pgp_doc_verify(&k->pub, &k->pkt, &cs.sigs[i],
+			    cs.text, cs.text_len, &why);
+	}
+	pgp_clearsign_free(&cs);
+	return 0;
+}
