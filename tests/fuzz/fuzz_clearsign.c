@@ -17,36 +17,13 @@
 #include "mail/owner_cmd.h"
 #include "pgp/clearsign.h"
 #include "pgp/pgp.h"
+#include "../unit/control_fixture.h"
 #include "../unit/pgp_fixture.h"
 #include "../unit/rfc9580_vectors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct pgp_key *v6key, *v4key;
-
-static int
-on_key(void *ctx, struct pgp_key *key, enum pgp_status st,
-    const uint8_t *fpr, size_t fprlen, const char *detail)
-{
-	struct pgp_key **k = ctx;
-
-	(void)st; (void)fpr; (void)fprlen; (void)detail;
-	if (*k == NULL)
-		*k = key;
-	else
-		pgp_key_free(key);
-	return 0;
-}
-
-static int
-on_armor(void *ctx, enum pgp_armor_kind kind, const uint8_t *d, size_t len,
-    bool crc_ok, enum pgp_status st)
-{
-	(void)kind; (void)crc_ok;
-	if (st == PGP_OK)
-		(void)pgp_keys_read(d, len, NULL, on_key, ctx);
-	return 1;
-}
 
 static void
 init(void)
@@ -56,9 +33,8 @@ init(void)
 	if (done++)
 		return;
 	(void)pgp_crypto_init();
-	(void)pgp_armor_scan(rfc_a3, strlen(rfc_a3), 0, on_armor, &v6key);
-	(void)pgp_armor_scan(fixture_asc, strlen(fixture_asc), 0, on_armor,
-	    &v4key);
+	v6key = cf_read_key(rfc_a3, strlen(rfc_a3), NULL);
+	v4key = cf_read_key(fixture_asc, strlen(fixture_asc), NULL);
 }
 
 static void

@@ -20,6 +20,7 @@
 #include "mail/owner_cmd.h"
 #include "pgp/pgp.h"
 #include "util/buf.h"
+#include "../unit/control_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,37 +34,11 @@ static const char *const key_files[] = {
 #define NKEYS (sizeof(key_files) / sizeof(key_files[0]))
 static struct pgp_key *keys[NKEYS];
 
-static int
-on_key(void *ctx, struct pgp_key *key, enum pgp_status st,
-    const uint8_t *fpr, size_t fprlen, const char *detail)
-{
-	struct pgp_key **k = ctx;
-
-	(void)st; (void)fpr; (void)fprlen; (void)detail;
-	if (*k == NULL)
-		*k = key;
-	else
-		pgp_key_free(key);
-	return 0;
-}
-
-static int
-on_armor(void *ctx, enum pgp_armor_kind kind, const uint8_t *d, size_t len,
-    bool crc_ok, enum pgp_status st)
-{
-	(void)kind; (void)crc_ok;
-	if (st == PGP_OK)
-		(void)pgp_keys_read(d, len, NULL, on_key, ctx);
-	return 1;
-}
-
 static void
 init(void)
 {
 	static int done;
-	char path[512], chunk[4096];
-	struct buf b;
-	FILE *f;
+	char path[512], *asc;
 	size_t i, n;
 
 	if (done++)
@@ -72,15 +47,10 @@ init(void)
 	for (i = 0; i < NKEYS; i++) {
 		snprintf(path, sizeof(path), "tests/unit/data/control/%s",
 		    key_files[i]);
-		if ((f = fopen(path, "rb")) == NULL)
+		if ((asc = cf_slurp(path, &n)) == NULL)
 			continue;
-		buf_init(&b, 0);
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			(void)buf_append(&b, chunk, n);
-		fclose(f);
-		(void)pgp_armor_scan((const char *)b.data, b.len, 0, on_armor,
-		    &keys[i]);
-		buf_free(&b);
+		keys[i] = cf_read_key(asc, n, NULL);
+		free(asc);
 		if (keys[i] != NULL)
 			(void)pgp_key_check(keys[i], NOW, NULL, 0);
 	}

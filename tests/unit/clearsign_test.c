@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "control_fixture.h"
 #include "pgp/clearsign.h"
 #include "pgp/pgp.h"
 #include "rfc9580_vectors.h"
@@ -33,20 +34,6 @@ first_armor(void *ctx, enum pgp_armor_kind kind, const uint8_t *data,
 	(void)kind; (void)crc_ok;
 	if (st == PGP_OK && b->len == 0)
 		(void)buf_append(b, data, len);
-	return 0;
-}
-
-static int
-first_key(void *ctx, struct pgp_key *key, enum pgp_status st,
-    const uint8_t *fpr, size_t fprlen, const char *detail)
-{
-	struct pgp_key **k = ctx;
-
-	(void)st; (void)fpr; (void)fprlen; (void)detail;
-	if (*k == NULL)
-		*k = key;
-	else
-		pgp_key_free(key);
 	return 0;
 }
 
@@ -79,8 +66,7 @@ static void
 test_rfc_a6(void)
 {
 	struct pgp_clearsign cs;
-	struct pgp_key *key = NULL;
-	struct buf bin;
+	struct pgp_key *key;
 	const char *why = "x";
 	enum pgp_cs_status st;
 
@@ -102,10 +88,7 @@ test_rfc_a6(void)
 	CHECK_INT(cs.sigs[0].version, 6);
 	CHECK_INT(cs.sigs[0].type, PGP_SIG_TEXT);
 
-	buf_init(&bin, 0);
-	(void)pgp_armor_scan(rfc_a3, strlen(rfc_a3), 0, first_armor, &bin);
-	(void)pgp_keys_read(bin.data, bin.len, NULL, first_key, &key);
-	buf_free(&bin);
+	key = cf_read_key(rfc_a3, strlen(rfc_a3), NULL);
 	CHECK(key != NULL, "A.3 key read");
 	if (key != NULL) {
 		CHECK_INT(pgp_doc_verify(&key->pub, &key->pkt, &cs.sigs[0],

@@ -35,7 +35,7 @@ struct cf_key {
 	struct buf bin;		/* decoded armor (for key=) */
 };
 
-static int
+static inline int
 cf_on_key(void *ctx, struct pgp_key *key, enum pgp_status st,
     const uint8_t *fpr, size_t fprlen, const char *detail)
 {
@@ -52,7 +52,7 @@ cf_on_key(void *ctx, struct pgp_key *key, enum pgp_status st,
 	return 0;
 }
 
-static int
+static inline int
 cf_on_armor(void *ctx, enum pgp_armor_kind kind, const uint8_t *data,
     size_t len, bool crc_ok, enum pgp_status st)
 {
@@ -66,7 +66,7 @@ cf_on_armor(void *ctx, enum pgp_armor_kind kind, const uint8_t *data,
 
 /* The first key of an armored text, parsed (not checked); NULL if none.
  * bin gets the decoded binary of the first block. */
-static struct pgp_key *
+static inline struct pgp_key *
 cf_read_key(const char *armor, size_t len, struct buf *bin)
 {
 	struct cf_key k;
@@ -83,7 +83,7 @@ cf_read_key(const char *armor, size_t len, struct buf *bin)
 	return k.key;
 }
 
-static void
+static inline void
 cf_verdict(const char *mail, size_t mlen, const char *keyasc, size_t klen,
     time_t now, const char *robot, const struct control_limits *lim,
     struct buf *out)
@@ -138,7 +138,7 @@ cf_verdict(const char *mail, size_t mlen, const char *keyasc, size_t klen,
 }
 
 /* Whole file into a NUL-terminated malloc'd buffer; NULL if unreadable. */
-static char *
+static inline char *
 cf_slurp(const char *path, size_t *lenp)
 {
 	FILE *f = fopen(path, "rb");
