@@ -193,6 +193,52 @@ test_two_steps(void)
 	control_block_free(&b);
 }
 
+/*
+ * Issuer by key ID only (older v4 signers): accepted for v4, never for
+ * v6. The parsed signature is changed in memory (the bytes, and so the
+ * signature, stay as they are).
+ */
+static void
+issuer_keyid(const char *mail, const char *keyfile, enum control_status want,
+    const char *reason)
+{
+	struct control_block b;
+	struct pgp_key *k;
+	const time_t now = 1780000000;
+
+	if (load_mail(mail) != 0) {
+		CHECK(0, "%s", mail);
+		return;
+	}
+	k = load_key(keyfile, now);
+	CHECK_INT(owner_control_parse(msg.parts, msg.nparts, &subj, ROBOT,
+	    NULL, &b), CONTROL_OK);
+	CHECK(b.cs.nsigs == 1 && b.cs.sigs[0].issuer_fpr_len > 0 &&
+	    b.cs.sigs[0].has_issuer, "%s: issuer fingerprint and key ID", mail);
+	if (k != NULL && b.cs.nsigs == 1) {
+		b.cs.sigs[0].issuer_fpr_len = 0;
+		CHECK_INT(owner_control_verify(&b, k, now, NULL), want);
+		if (reason != NULL)
+			CHECK_STR(b.reason, reason);
+		/* a key ID that names nothing */
+		b.cs.sigs[0].issuer[0] ^= 1;
+		CHECK_INT(owner_control_verify(&b, k, now, NULL),
+		    CONTROL_REFUSED);
+	}
+	pgp_key_free(k);
+	control_block_free(&b);
+}
+
+static void
+test_issuer_keyid(void)
+{
+	issuer_keyid("ok-rsa-show.eml", "key-R.asc", CONTROL_OK, NULL);
+	issuer_keyid("ok-ed-notify.eml", "key-E.asc", CONTROL_OK, NULL);
+	issuer_keyid("ok-v6.eml", "key-v6.asc", CONTROL_REFUSED,
+	    "refused: signed by a key other than "
+	    "09EEBB807E1AA70AE342BE98EA50A7921DD6D1183F83A4DF448575DA09D2D56F");
+}
+
 /* A block with a Subject that is no owner command, or is malformed. */
 static void
 test_not_owner(void)
@@ -294,6 +340,7 @@ main(void)
 	test_cases();
 	test_size();
 	test_two_steps();
+	test_issuer_keyid();
 	test_not_owner();
 	test_conf();
 	mail_msg_free(&msg);
