@@ -29,7 +29,8 @@
  *	   binding says it may sign (key flag 0x02) - pgp_key_check() has
  *	   then verified its back-signature, or dropped the binding; not
  *	   revoked, the primary key not revoked; neither expired at the
- *	   signature's creation time, nor made after it.
+ *	   signature's creation time (by the newest binding self-signature
+ *	   made by then), nor made after it.
  *	5  the signature verifies over the canonical text (pgp_doc_verify).
  *	6  (pure part) the hashed creation time lies in
  *	   [now - control_max_age, now + control_max_skew]; a signature
@@ -516,40 +517,87 @@ find_signer(const struct pgp_key *key, const struct pgp_sig *s,
 	return false;
 }
 
-/* Newest GOOD subkey binding of a subkey (NULL if none). */
-static const struct pgp_sig *
-newest_binding(const struct pgp_component *sub)
+/* Is s a GOOD self-signature of key that binds (sets the expiry of) what
+ * it sits on: a user-ID certification or direct-key signature on the
+ * primary key, a subkey binding on a subkey? */
+static bool
+binds(const struct pgp_key *key, const struct pgp_sig *s, bool on_subkey)
 {
-	const struct pgp_sig *best = NULL;
-	size_t i;
-
-	for (i = 0; i < sub->nsigs; i++) {
-		const struct pgp_sig *s = &sub->sigs[i];
-
-		if (s->state == PGP_SIG_GOOD &&
-		    s->type == PGP_SIG_SUBKEY_BINDING &&
-		    (best == NULL || s->created > best->created))
-			best = s;
-	}
-	return best;
+	if (s->state != PGP_SIG_GOOD)
+		return false;
+	if (s->issuer_fpr_len != 0 ? s->issuer_fpr_len != key->pub.fprlen ||
+	    memcmp(s->issuer_fpr, key->pub.fpr, key->pub.fprlen) != 0 :
+	    !s->has_issuer || memcmp(s->issuer, key->pub.keyid, 8) != 0)
+		return false;	/* GOOD third-party certifications */
+	if (on_subkey)
+		return s->type == PGP_SIG_SUBKEY_BINDING;
+	return s->type == PGP_SIG_DIRECT || (s->type >= PGP_SIG_CERT_GENERIC &&
+	    s->type <= PGP_SIG_CERT_POSITIVE);
 }
 
-static bool
-expired_at(uint32_t created, uint32_t key_expires_after, uint32_t when)
+/* Of the binding self-signatures in sigs, the newest made at or before
+ * when (*at) and the newest of all (*newest); NULL if none. */
+static void
+pick(const struct pgp_key *key, const struct pgp_sig *sigs, size_t n,
+    bool on_subkey, uint32_t when, const struct pgp_sig **at,
+    const struct pgp_sig **newest)
 {
-	uint64_t end = (uint64_t)created + key_expires_after;
+	size_t i;
 
-	return key_expires_after != 0 && (uint64_t)when >= end;
+	for (i = 0; i < n; i++) {
+		const struct pgp_sig *s = &sigs[i];
+
+		if (!binds(key, s, on_subkey))
+			continue;
+		if (*newest == NULL || s->created > (*newest)->created)
+			*newest = s;
+		if (s->created <= when &&
+		    (*at == NULL || s->created > (*at)->created))
+			*at = s;
+	}
+}
+
+/*
+ * Had the key (or subkey) with this creation time expired at when? By
+ * the expiry its newest binding self-signature made at or before when
+ * gave it (a later one cannot undo an expiry, nor make a signature
+ * made before it too late); the newest binding when all are later.
+ */
+static bool
+expired_at(uint32_t created, const struct pgp_sig *at,
+    const struct pgp_sig *newest, uint32_t when)
+{
+	const struct pgp_sig *b = at ? at : newest;
+
+	return b != NULL && b->key_expires != 0 &&
+	    (uint64_t)when >= (uint64_t)created + b->key_expires;
+}
+
+/* Check 4 for the primary key: its expiry at when. */
+static bool
+primary_expired_at(const struct pgp_key *key, uint32_t when)
+{
+	const struct pgp_sig *at = NULL, *newest = NULL;
+	size_t i;
+
+	pick(key, key->sigs, key->nsigs, false, when, &at, &newest);
+	for (i = 0; i < key->nuids; i++)
+		pick(key, key->uids[i].sigs, key->uids[i].nsigs, false, when,
+		    &at, &newest);
+	return expired_at(key->pub.created, at, newest, when);
 }
 
 /* Check 4 for a subkey signer. */
 static enum control_status
-check_subkey(struct control_block *b, const struct pgp_component *sub,
-    uint32_t when)
+check_subkey(struct control_block *b, const struct pgp_key *key,
+    const struct pgp_component *sub, uint32_t when)
 {
-	const struct pgp_sig *bind = newest_binding(sub);
+	const struct pgp_sig *at = NULL, *bind = NULL;
 	char hex[65];
 
+	/* What the subkey may do: its newest binding says (a later binding
+	 * without signing takes the right back at once). */
+	pick(key, sub->sigs, sub->nsigs, true, when, &at, &bind);
 	pgp_hex(sub->sub.fpr, sub->sub.fprlen, hex);
 	if (sub->revoked)
 		return refuse(b, "signed by subkey %s, which is revoked", hex);
@@ -559,7 +607,7 @@ check_subkey(struct control_block *b, const struct pgp_component *sub,
 		    "subkey with a back-signature", hex);
 	if (when < sub->sub.created)
 		return refuse(b, "signed before subkey %s was made", hex);
-	if (expired_at(sub->sub.created, bind->key_expires, when))
+	if (expired_at(sub->sub.created, at, bind, when))
 		return refuse(b, "subkey %s had expired when it signed", hex);
 	return CONTROL_OK;
 }
@@ -607,9 +655,9 @@ owner_control_verify(struct control_block *b, const struct pgp_key *key,
 		return refuse(b, "key %s is revoked", hex);
 	if (s->created < key->pub.created)
 		return refuse(b, "signed before key %s was made", hex);
-	if (key->expires != 0 && s->created >= key->expires)
+	if (primary_expired_at(key, s->created))
 		return refuse(b, "key %s had expired when it signed", hex);
-	if (sub != NULL && (st = check_subkey(b, sub, s->created)) !=
+	if (sub != NULL && (st = check_subkey(b, key, sub, s->created)) !=
 	    CONTROL_OK)
 		return st;
 	signer = sub ? &sub->sub : &key->pub;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "pgp/internal.h"
 #include "control_fixture.h"
 #include "util/conf.h"
 
@@ -239,6 +240,63 @@ test_issuer_keyid(void)
 	    "09EEBB807E1AA70AE342BE98EA50A7921DD6D1183F83A4DF448575DA09D2D56F");
 }
 
+/*
+ * Expiry at the signature's time, by the newest binding made by then: a
+ * self-signature made later neither expires the key back in time nor
+ * revives it. The fixture key gets a second copy of its user-ID
+ * certification, made "after" the block (fields changed in memory).
+ */
+static void
+test_expiry_at(void)
+{
+	struct control_block b;
+	struct pgp_key *k;
+	struct pgp_component *u;
+	const time_t now = 1780000000;
+	struct {
+		uint32_t first_expires, later_expires;
+		enum control_status want;
+	} c[] = {
+		{ 0, 86400, CONTROL_OK },		/* later expiry: ignored */
+		{ 86400, 0, CONTROL_REFUSED },		/* expired, revived later */
+		{ 86400 * 20, 86400, CONTROL_OK },	/* valid then */
+		{ 86400 * 10, 0, CONTROL_REFUSED },	/* expired that second */
+		{ 86400 * 10 + 1, 0, CONTROL_OK },	/* and one second before */
+	};
+	size_t i;
+
+	if (load_mail("ok-rsa-show.eml") != 0) {
+		CHECK(0, "ok-rsa-show.eml");
+		return;
+	}
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		k = load_key("key-R.asc", now);
+		if (k == NULL || k->nuids != 1 || k->uids[0].nsigs != 1) {
+			CHECK(0, "key-R: one user ID, one certification");
+			pgp_key_free(k);
+			return;
+		}
+		u = &k->uids[0];
+		CHECK(u->sigs[0].state == PGP_SIG_GOOD &&
+		    u->sigs[0].created == now - 864000, "certified at KT");
+		u->sigs = pgp_grow(u->sigs, u->nsigs, sizeof(*u->sigs));
+		pgp_sig_copy(&u->sigs[1], &u->sigs[0]);
+		u->nsigs = 2;
+		u->sigs[0].key_expires = c[i].first_expires;
+		u->sigs[1].created = (uint32_t)now + 100;
+		u->sigs[1].key_expires = c[i].later_expires;
+		CHECK_INT(owner_control_parse(msg.parts, msg.nparts, &subj,
+		    ROBOT, NULL, &b), CONTROL_OK);
+		CHECK(owner_control_verify(&b, k, now, NULL) == c[i].want,
+		    "expiry case %zu: %s", i, b.reason);
+		if (c[i].want == CONTROL_REFUSED)
+			CHECK(strstr(b.reason, "had expired when it signed") !=
+			    NULL, "%s", b.reason);
+		control_block_free(&b);
+		pgp_key_free(k);
+	}
+}
+
 /* A block with a Subject that is no owner command, or is malformed. */
 static void
 test_not_owner(void)
@@ -341,6 +399,7 @@ main(void)
 	test_size();
 	test_two_steps();
 	test_issuer_keyid();
+	test_expiry_at();
 	test_not_owner();
 	test_conf();
 	mail_msg_free(&msg);
