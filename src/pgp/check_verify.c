@@ -101,8 +101,8 @@ put_key(struct pgp_hash *h, bool v6, const struct pgp_packet *p)
 	pgp_hash_write(h, p->body, p->len);
 }
 
-static size_t
-v6_salt_len(uint8_t hashalgo)
+size_t
+pgp_v6_salt_len(uint8_t hashalgo)
 {
 	switch (hashalgo) {
 	case PGP_HASH_SHA256: case PGP_HASH_SHA224: case PGP_HASH_SHA3_256:
@@ -125,7 +125,7 @@ layout_problem(const struct pgp_sig *s, const struct pgp_packet *primary,
 	const struct pgp_packet *b = &s->pkt;
 
 	if (s->version == 6) {
-		if (s->salt_len != v6_salt_len(s->hashalgo) ||
+		if (s->salt_len != pgp_v6_salt_len(s->hashalgo) ||
 		    s->salt_off > b->len || s->salt_len > b->len - s->salt_off)
 			return "salt does not fit the hash";
 	} else if (s->version == 4 || s->version == 3) {

@@ -17,23 +17,8 @@
 #include <string.h>
 
 #include "pgp/clearsign.h"
+#include "pgp/internal.h"
 #include "pgp/pgp.h"
-
-/* RFC 9580 table 23: v6 salt size per hash. */
-static size_t
-salt_size(uint8_t hashalgo)
-{
-	switch (hashalgo) {
-	case PGP_HASH_SHA224: case PGP_HASH_SHA256: case PGP_HASH_SHA3_256:
-		return 16;
-	case PGP_HASH_SHA384:
-		return 24;
-	case PGP_HASH_SHA512: case PGP_HASH_SHA3_512:
-		return 32;
-	default:
-		return 0;
-	}
-}
 
 enum pgp_sig_state
 pgp_doc_verify(const struct pgp_pubkey *signer,
@@ -65,7 +50,7 @@ pgp_doc_verify(const struct pgp_pubkey *signer,
 		*why = "malformed signature";
 		return PGP_SIG_BAD;
 	}
-	if (sig->version == 6 && (sig->salt_len != salt_size(sig->hashalgo) ||
+	if (sig->version == 6 && (sig->salt_len != pgp_v6_salt_len(sig->hashalgo) ||
 	    sig->salt_off > b->len || sig->salt_len > b->len - sig->salt_off)) {
 		*why = "salt does not fit the hash";
 		return PGP_SIG_BAD;

@@ -56,6 +56,10 @@ enum pgp_status pgp_pubkey_parse(const uint8_t *body, size_t len,
  * Returns PGP_OK or PGP_ERR_MALFORMED (unknown version included). */
 enum pgp_status pgp_sig_parse(struct pgp_sig *s);
 
+/* Salt size of a v6 signature made with this hash (RFC 9580 table 23),
+ * 0 for a hash v6 does not allow. check_verify.c; docsig.c uses it too. */
+size_t pgp_v6_salt_len(uint8_t hashalgo);
+
 /* Short name of a packet tag for messages ("signature", "user ID"...). */
 const char *pgp_tag_name(uint8_t tag);
 
