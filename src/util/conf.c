@@ -50,6 +50,58 @@ static const struct {
 	{ "control_max_skew", 0, 86400 },
 };
 
+/* The keys that are not numbers, for "did you mean" only. */
+static const char *const strkeys[] = {
+	"database", "address", "sendmail", "help_dir", "maintainer",
+	"server_name", "index_long_keyids", "this_site", "peer",
+};
+
+/* Edit distance of two short key names (at most 63 bytes; else "far"). */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev[64], cur[64];
+
+	if (la >= 64 || lb >= 64)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (prev[j] + 1 < d)
+				d = prev[j] + 1;
+			if (cur[j - 1] + 1 < d)
+				d = cur[j - 1] + 1;
+			cur[j] = d;
+		}
+		memcpy(prev, cur, sizeof(cur));
+	}
+	return prev[lb];
+}
+
+/* The known key nearest to an unknown one, if it is a likely typo. */
+static const char *
+suggest_key(const char *k)
+{
+	const char *best = NULL;
+	size_t bd = 3, i, d;
+
+	for (i = 0; i < sizeof(strkeys) / sizeof(strkeys[0]); i++)
+		if ((d = edit_distance(k, strkeys[i])) < bd) {
+			bd = d;
+			best = strkeys[i];
+		}
+	for (i = 0; i < sizeof(numkeys) / sizeof(numkeys[0]); i++)
+		if ((d = edit_distance(k, numkeys[i].name)) < bd) {
+			bd = d;
+			best = numkeys[i].name;
+		}
+	return best;
+}
+
 void
 conf_defaults(struct conf *c)
 {
@@ -150,8 +202,94 @@ trim(char *s)
 	return s;
 }
 
-/* Why peer_parse refused the last peer line ("" if it did not). */
+/*
+ * A '#' that follows a blank (or starts the value) begins a comment
+ * (keymail.conf(5)): "peer = a@b.example   # pks" is "a@b.example".
+ * A '#' inside a word stays ("server_name = keys #1" keeps "keys").
+ */
+static char *
+strip_comment(char *v)
+{
+	char *p;
+
+	for (p = v; *p; p++)
+		if (*p == '#' && (p == v || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	return v;
+}
+
+/* Why the last value was refused, in words ("" if no more is known). */
 static char peer_err[256];
+
+int
+conf_parse_mailbox(const char *value, char **addr, char **name, char *err,
+    size_t errlen)
+{
+	const char *lt, *gt, *p;
+	char *a = NULL, *n = NULL;
+	size_t alen, i, o;
+
+	*addr = *name = NULL;
+	lt = strchr(value, '<');
+	if (lt == NULL) {
+		if (!peer_addr_ok(value))
+			goto bad;
+		*addr = xstrdup(value);
+		return 0;
+	}
+	gt = strchr(lt, '>');
+	if (gt == NULL || gt[1] != '\0' || strchr(lt + 1, '<') != NULL)
+		goto bad;
+	alen = (size_t)(gt - lt - 1);
+	a = xstrndup(lt + 1, alen);
+	if (!peer_addr_ok(a))
+		goto bad;
+	/* The display name: the text before '<', blanks trimmed, one pair
+	 * of double quotes removed (with their backslash escapes). Plain
+	 * text only: no controls, no brackets or commas (which would make
+	 * it read as more than one mailbox). */
+	while (value < lt && (*value == ' ' || *value == '\t'))
+		value++;
+	p = lt;
+	while (p > value && (p[-1] == ' ' || p[-1] == '\t'))
+		p--;
+	n = xmalloc((size_t)(p - value) + 1);
+	if (p - value >= 2 && *value == '"' && p[-1] == '"') {
+		for (i = 1, o = 0; value + i < p - 1; i++) {
+			if (value[i] == '\\' && value + i + 1 < p - 1)
+				i++;
+			else if (value[i] == '"')
+				goto bad;
+			n[o++] = value[i];
+		}
+		n[o] = '\0';
+	} else {
+		memcpy(n, value, (size_t)(p - value));
+		n[p - value] = '\0';
+		if (strpbrk(n, "\"<>()[],;:\\@") != NULL)
+			goto bad;
+	}
+	for (i = 0; n[i]; i++)
+		if ((unsigned char)n[i] < 0x20 || n[i] == 0x7f)
+			goto bad;
+	if (*n == '\0') {
+		free(n);
+		n = NULL;
+	}
+	*addr = a;
+	*name = n;
+	return 0;
+bad:
+	free(a);
+	free(n);
+	snprintf(err, errlen, "'%.120s' is not a mail address: write the bare "
+	    "address (pgp-public-keys@keys.example.net), or a name and the "
+	    "address in angle brackets (Keyserver <pgp-public-keys@keys.example.net>)",
+	    value);
+	return -1;
+}
 
 static int
 conf_set(struct conf *c, const char *k, const char *v)
@@ -161,8 +299,16 @@ conf_set(struct conf *c, const char *k, const char *v)
 
 	if (!strcmp(k, "database"))
 		set_str(&c->database, v);
-	else if (!strcmp(k, "address"))
-		set_str(&c->address, v);
+	else if (!strcmp(k, "address")) {
+		char *a, *n;
+
+		if (conf_parse_mailbox(v, &a, &n, peer_err, sizeof(peer_err)) < 0)
+			return -1;
+		free(c->address);
+		free(c->address_name);
+		c->address = a;
+		c->address_name = n;
+	}
 	else if (!strcmp(k, "sendmail"))
 		set_str(&c->sendmail, v);
 	else if (!strcmp(k, "help_dir"))
@@ -174,8 +320,12 @@ conf_set(struct conf *c, const char *k, const char *v)
 	else if (!strcmp(k, "index_long_keyids"))
 		return parse_bool(v, &c->index_long_keyids);
 	else if (!strcmp(k, "this_site")) {
-		if (!peer_addr_ok(v))	/* it goes into a header as it is */
+		if (!peer_addr_ok(v)) {	/* it goes into a header as it is */
+			snprintf(peer_err, sizeof(peer_err), "'%.120s' is not a plain "
+			    "address: write it as local@domain, with no display "
+			    "name, angle brackets, blanks or comment", v);
 			return -1;
+		}
 		set_str(&c->this_site, v);
 	}
 	else if (!strcmp(k, "peer")) {
@@ -223,10 +373,14 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		}
 		*eq = '\0';
 		k = trim(s);
-		v = trim(eq + 1);
+		v = trim(strip_comment(eq + 1));
 		r = conf_set(c, k, v);
 		if (r == -2) {
-			snprintf(err, errlen, "%s:%u: unknown key '%s'", path, lineno, k);
+			const char *near = suggest_key(k);
+
+			snprintf(err, errlen, "%s:%u: unknown key '%s'%s%s%s", path,
+			    lineno, k, near ? " (did you mean '" : "", near ? near : "",
+			    near ? "'?)" : "");
 			rc = -1;
 			break;
 		} else if (r < 0) {
@@ -238,10 +392,18 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	}
 	fclose(fp);
 	if (rc == 0) {
-		if (c->maintainer == NULL)
-			c->maintainer = xstrdup(c->address);
+		const char *at = strrchr(c->address, '@');
+
+		/* Not the robot's own address: "Operator:" must point at a
+		 * person. RFC 5321 4.5.1 requires postmaster@ of every mail
+		 * domain; keymail check says when this default is in use. */
+		if (c->maintainer == NULL) {
+			c->maintainer = xasprintf("postmaster@%s", at ? at + 1 : "localhost");
+			c->maintainer_default = 1;
+		}
 		if (c->server_name == NULL)
-			c->server_name = xstrdup(c->address);
+			c->server_name = xasprintf("OpenPGP keyserver at %s",
+			    at ? at + 1 : c->address);
 		if (c->this_site == NULL)
 			c->this_site = xstrdup(c->address);
 	}
@@ -255,6 +417,7 @@ conf_free(struct conf *c)
 
 	free(c->database);
 	free(c->address);
+	free(c->address_name);
 	free(c->sendmail);
 	free(c->help_dir);
 	free(c->maintainer);

@@ -1,9 +1,11 @@
 /*
  * util/conf.h - the keymail.conf(5) reader.
  *
- * Format: "key = value" lines, '#' starts a comment line, blank lines are
- * ignored; values run to the end of the line with surrounding blanks
- * trimmed. Unknown keys and malformed numbers are configuration errors
+ * Format: "key = value" lines, blank lines are ignored; a line whose
+ * first non-blank is '#' is a comment, and so is the rest of a line
+ * from a '#' that follows a blank ("peer = a@b.example   # pks");
+ * values run to the end of the line (or that comment) with surrounding
+ * blanks trimmed. Unknown keys and malformed numbers are configuration errors
  * (conf_load returns -1 and fills err). Repeatable keys (peer) accumulate.
  * The file is trusted (written by the operator).
  * Memory: strings in struct conf are owned by it; conf_free() releases.
@@ -15,11 +17,15 @@
 
 struct conf {
 	char *database;		/* libpq connection string */
-	char *address;		/* robot's address (From:, X-Loop) */
+	char *address;		/* robot's address, a bare addr-spec (From:, X-Loop) */
+	char *address_name;	/* display name given with it ("Name <addr>"), or NULL */
 	char *sendmail;		/* mailer command line, split on blanks, no shell */
 	char *help_dir;		/* directory of help texts (help/<lang>.txt) */
-	char *maintainer;	/* operator contact shown in replies; default: address */
-	char *server_name;	/* shown in the reply intro; default: address */
+	char *maintainer;	/* operator contact shown in replies;
+				 * default: postmaster@<address's domain> */
+	int maintainer_default;	/* maintainer was not set (keymail check warns) */
+	char *server_name;	/* title line of the reply intro;
+				 * default: "OpenPGP keyserver at <domain>" */
 	char **peers;		/* "peer = ADDRESS [profile]" lines, checked by
 				 * util/peer.h peer_parse; keymail sync parses them */
 	size_t npeers;
@@ -63,5 +69,15 @@ void conf_defaults(struct conf *c);
 /* Read path over the defaults. 0 ok; -1 error with a message in err. */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 void conf_free(struct conf *c);
+/*
+ * A mailbox from the configuration: a bare address ("a@b.example") or a
+ * display name and the address in angle brackets ("Keyserver
+ * <a@b.example>", the name optionally in double quotes). The address
+ * must pass peer_addr_ok (util/peer.h). 0: *addr (and *name, NULL if no
+ * name was given) are malloc'd; -1: a sentence in err saying what to
+ * write instead.
+ */
+int conf_parse_mailbox(const char *value, char **addr, char **name,
+    char *err, size_t errlen);
 
 #endif
