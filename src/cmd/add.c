@@ -8,6 +8,12 @@
  * A block holding secret key material is refused whole: nothing of it is
  * parsed into the store.
  *
+ * A revocation certificate sent on its own (a PUBLIC KEY BLOCK holding
+ * only a key revocation signature, as GnuPG writes it) is not a key: it
+ * is merged into the stored key whose primary key issued it, after the
+ * ordinary check has verified it with that key (add_bare_sig); one for a
+ * key we do not hold is refused, telling the sender to send the key too.
+ *
  * Subject: ", failed" when not a single key could be accepted (no armor,
  * undecodable, secret only, all keys rejected); pks used it for "no key
  * block found" only, but a report that stored nothing is a failure to the
@@ -32,6 +38,11 @@ struct add_state {
 	unsigned ignored_blocks;
 	bool limit_hit;
 	enum store_status st;		/* first store failure: stop everything */
+	/* While a revocation certificate is checked against a stored key
+	 * (add_bare_sig): the signature packet's body, and whether the
+	 * check kept it as a good key revocation. */
+	const uint8_t *bare_body;
+	size_t bare_len;
 };
 
 static void
@@ -142,6 +153,21 @@ cmd_limit_reason(const struct cmd_ctx *ctx, char *why, size_t whylen)
 	    ctx->lim.max_key_size, ctx->lim.max_packets_per_key);
 }
 
+/* Did pgp_key_check keep this key revocation as verified? (It drops
+ * self-signatures that do not verify.) */
+static bool
+has_good_revocation(const struct pgp_key *key, const uint8_t *body, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < key->nsigs; i++)
+		if (key->sigs[i].type == PGP_SIG_KEY_REVOKE &&
+		    key->sigs[i].state == PGP_SIG_GOOD && key->sigs[i].pkt.len == len &&
+		    memcmp(key->sigs[i].pkt.body, body, len) == 0)
+			return true;
+	return false;
+}
+
 /* pgp_keys_read callback: one transferable key (or one error). */
 static int
 on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
@@ -156,14 +182,23 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 		pgp_key_free(key);
 		return 1;
 	}
-	if (s->keys_seen >= s->ctx->conf->max_keys_per_add) {
-		s->limit_hit = true;
-		pgp_key_free(key);
-		return 1;
+	if (s->bare_body == NULL) {	/* a revocation was counted already */
+		if (s->keys_seen >= s->ctx->conf->max_keys_per_add) {
+			s->limit_hit = true;
+			pgp_key_free(key);
+			return 1;
+		}
+		s->keys_seen++;
 	}
-	s->keys_seen++;
 	if (cmd_key_accept(s->ctx, key, st, detail, why, sizeof(why)) != PGP_OK) {
 		reject(s, key ? key->pub.fpr : fpr, key ? key->pub.fprlen : fprlen, why);
+		pgp_key_free(key);
+		return 0;
+	}
+	if (s->bare_body != NULL && !has_good_revocation(key, s->bare_body, s->bare_len)) {
+		reject(s, key->pub.fpr, key->pub.fprlen, "the revocation certificate "
+		    "does not verify with this key, which it names as its issuer; "
+		    "nothing was stored");
 		pgp_key_free(key);
 		return 0;
 	}
@@ -200,6 +235,11 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 		free(uid);
 	}
 	report_counts(&s->lines, &counts);
+	if (s->bare_body != NULL)
+		buf_puts(&s->lines, counts.new_revocations ? "    revocation "
+		    "certificate verified and merged: the key is now revoked for "
+		    "everyone who fetches it\n" : "    this revocation certificate "
+		    "was already stored with the key\n");
 	/* Say what was left out, so that "partial" is visible to the
 	 * sender (pgp_key_check's sentence; empty when nothing was). */
 	if (*why)
@@ -215,11 +255,115 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 	return 0;
 }
 
+/* Does the stored key's primary key match the signature's issuer? */
+static bool
+issued_by_primary(const struct cmd_ctx *ctx, const struct store_key *sk,
+    const struct pgp_bare_sig *bs)
+{
+	enum pgp_status st;
+	struct pgp_key *k = pgp_key_parse_one(sk->data, sk->len, &ctx->lim, &st);
+	bool same = false;
+
+	if (k == NULL)
+		return false;
+	if (bs->issuer_fpr_len)
+		same = k->pub.fprlen == bs->issuer_fpr_len &&
+		    memcmp(k->pub.fpr, bs->issuer_fpr, bs->issuer_fpr_len) == 0;
+	else
+		same = memcmp(k->pub.keyid, bs->issuer, 8) == 0;
+	pgp_key_free(k);
+	return same;
+}
+
+/* Keys sharing one 64-bit key ID that a revocation is tried against. */
+#define BARE_MAX_CANDIDATES 8
+
+/*
+ * One signature that came without a key. A key revocation (0x20) whose
+ * issuer is the primary key of a stored key goes into that key through
+ * the ordinary path (on_key), which verifies it; everything else is
+ * refused with what to send instead.
+ */
+static void
+add_bare_sig(struct add_state *s, const struct pgp_bare_sig *bs)
+{
+	struct store_keys ks;
+	enum store_status st;
+	const uint8_t *id = bs->issuer_fpr_len ? bs->issuer_fpr : bs->issuer;
+	size_t idlen = bs->issuer_fpr_len ? bs->issuer_fpr_len : 8, i, tried = 0;
+	char why[512];
+
+	if (s->keys_seen >= s->ctx->conf->max_keys_per_add) {
+		s->limit_hit = true;
+		return;
+	}
+	s->keys_seen++;
+	if (bs->type != PGP_SIG_KEY_REVOKE) {
+		snprintf(why, sizeof(why), "a signature (type 0x%02x) came without "
+		    "its key. Only a key revocation certificate can be sent on its "
+		    "own; send this signature together with the key (import it "
+		    "into GnuPG, then gpg --armor --export FINGERPRINT)", bs->type);
+		reject(s, bs->has_issuer || bs->issuer_fpr_len ? id : NULL,
+		    bs->has_issuer || bs->issuer_fpr_len ? idlen : 0, why);
+		return;
+	}
+	if (!bs->has_issuer && !bs->issuer_fpr_len) {
+		reject(s, NULL, 0, "a revocation certificate that does not name "
+		    "the key that made it; send it together with the key it "
+		    "revokes (import it into GnuPG, then gpg --armor --export "
+		    "FINGERPRINT)");
+		return;
+	}
+	memset(&ks, 0, sizeof(ks));
+	st = bs->issuer_fpr_len ?
+	    store_get_by_fpr(s->ctx->store, id, idlen, BARE_MAX_CANDIDATES, &ks) :
+	    store_get_by_keyid(s->ctx->store, id, idlen, BARE_MAX_CANDIDATES, &ks);
+	if (st != STORE_OK && st != STORE_NOTFOUND && st != STORE_TOOMANY) {
+		s->st = st;
+		return;
+	}
+	for (i = 0; i < ks.n && s->st == STORE_OK; i++) {
+		struct buf k;
+
+		if (!issued_by_primary(s->ctx, &ks.v[i], bs))
+			continue;
+		tried++;
+		buf_init(&k, 0);
+		if (pgp_key_splice_sig(ks.v[i].data, ks.v[i].len, bs->packet,
+		    bs->packet_len, &k) == 0) {
+			s->bare_body = bs->body;
+			s->bare_len = bs->body_len;
+			(void)pgp_keys_read(k.data, k.len, &s->ctx->lim, on_key, s);
+			s->bare_body = NULL;
+		}
+		free(k.data);
+	}
+	store_keys_free(&ks);
+	if (tried == 0 && s->st == STORE_OK)
+		reject(s, id, idlen, "this is a revocation certificate for a key "
+		    "this server does not have (or one made by a designated "
+		    "revoker), so it cannot be checked. Send the public key "
+		    "together with it: import the certificate into GnuPG "
+		    "(gpg --import FILE), then send the output of gpg --armor "
+		    "--export FINGERPRINT with the Subject ADD");
+}
+
 static void
 add_binary(struct add_state *s, const uint8_t *data, size_t len)
 {
+	struct pgp_bare_sig bs;
+	size_t used;
+
 	s->blocks++;
-	(void)pgp_keys_read(data, len, &s->ctx->lim, on_key, s);
+	/* Signatures in front of any key: a revocation certificate. */
+	while (len > 0 && s->st == STORE_OK && !s->limit_hit &&
+	    pgp_bare_sig_read(data, len, &bs, &used) == PGP_OK) {
+		add_bare_sig(s, &bs);
+		data += used;
+		len -= used;
+	}
+	if (len > 0 && s->st == STORE_OK && !s->limit_hit)
+		(void)pgp_keys_read(data, len, &s->ctx->lim, on_key, s);
 }
 
 static int

@@ -7,7 +7,8 @@
  * mail clients and people:
  *  - BEGIN/END lines may have leading and trailing blanks and CRLF ends,
  *    and may be dash-escaped ("- -----BEGIN ...") as inside a clear-signed
- *    message; the BEGIN line of a clear-signed message itself
+ *    message; a BEGIN line may start with the ':' that GnuPG writes into
+ *    its stored revocation certificates (openpgp-revocs.d); the BEGIN line of a clear-signed message itself
  *    ("SIGNED MESSAGE") starts no block, as cleartext follows it;
  *  - header lines ("Key: value") run to the first blank or blank-only
  *    line; a missing blank line is tolerated when the next line is
@@ -130,6 +131,14 @@ armor_line(struct line l, const char *what, struct line *label)
 static int
 is_begin(struct line l, struct line *label)
 {
+	/* GnuPG's openpgp-revocs.d/ *.rev files put a ':' in front of the
+	 * BEGIN line so that the certificate is not imported by accident.
+	 * Mailing it to a keyserver with ADD is no accident (README, "Key
+	 * policy"), so the ':' is read past. */
+	if (l.n > 0 && l.p[0] == ':') {
+		l.p++;
+		l.n--;
+	}
 	return armor_line(l, "-----BEGIN PGP ", label);
 }
 

@@ -320,6 +320,42 @@ char *pgp_uid_printable(const uint8_t *p, size_t n);
 /* Algorithm letter for INDEX (SKS/onak table, mail-protocol.md 2.4). */
 char pgp_algo_letter(uint8_t algo);
 
+/* ---- bare.c: signatures that arrive without their key ----------------- */
+
+/* One signature packet read on its own (a view into the caller's data). */
+struct pgp_bare_sig {
+	uint8_t version;
+	uint8_t type;			/* PGP_SIG_* */
+	bool has_issuer;
+	uint8_t issuer[8];		/* issuer key ID */
+	size_t issuer_fpr_len;		/* 0, 20 or 32 */
+	uint8_t issuer_fpr[32];
+	const uint8_t *packet;		/* the whole packet, header included */
+	size_t packet_len;
+	const uint8_t *body;		/* its body */
+	size_t body_len;
+};
+
+/*
+ * Read the signature packet at the start of untrusted data (a revocation
+ * certificate is one key revocation signature, 0x20, and nothing else).
+ * PGP_OK: out describes it and *used is its size; PGP_ERR_NO_PRIMARY:
+ * the first packet is not a signature (read it as keys); any other error:
+ * the packet is broken.
+ */
+enum pgp_status pgp_bare_sig_read(const uint8_t *data, size_t len,
+    struct pgp_bare_sig *out, size_t *used);
+
+/*
+ * out gets the key (binary, starting with its primary key packet) with
+ * the signature packet sig put right behind the primary key packet,
+ * where key revocations and direct-key signatures belong; the result is
+ * for pgp_keys_read and pgp_key_check, which verify it like any other.
+ * -1 if key does not start with a public key packet or out's cap is hit.
+ */
+int pgp_key_splice_sig(const uint8_t *key, size_t keylen, const uint8_t *sig,
+    size_t siglen, struct buf *out);
+
 /* ---- pgp/gcrypt/ (the only libgcrypt users) ---------------------------- */
 
 /* Initialise libgcrypt once per process; returns -1 on version mismatch.

@@ -213,6 +213,8 @@ test_variants(void)
 		    "", NULL, NULL, true },
 		{ "dash-escaped armor lines", "-----BEGIN", "- -----BEGIN",
 		    NULL, NULL, true },
+		{ "GnuPG's protective ':' (openpgp-revocs.d)", "-----BEGIN",
+		    ":-----BEGIN", NULL, NULL, true },
 		{ "other END label", "END PGP PUBLIC KEY BLOCK", "END PGP FOO",
 		    NULL, NULL, true },
 	};
@@ -276,6 +278,8 @@ test_failures(void)
 		{ "exactly max_out", NULL, NULL, FIXTURE_LEN, 1, PGP_OK },
 		{ "BEGIN not at line start", "-----BEGIN PGP PUBLIC",
 		    "x -----BEGIN PGP PUBLIC", 0, 0, PGP_OK },
+		{ "two colons before BEGIN", "-----BEGIN PGP PUBLIC",
+		    "::-----BEGIN PGP PUBLIC", 0, 0, PGP_OK },
 		{ "BEGIN with junk after", "KEY BLOCK-----\nComment",
 		    "KEY BLOCK----- x\nComment", 0, 0, PGP_OK },
 		{ "BEGIN without label", "-----BEGIN PGP PUBLIC KEY BLOCK-----",
