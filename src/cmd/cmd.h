@@ -45,6 +45,9 @@ struct cmd_result {
 	struct buf body;		/* result part */
 	const char *body_type;		/* "text/plain" or "application/pgp-keys" */
 	unsigned keys_stored;		/* ADD: keys accepted (merged) */
+	char *intro;			/* the intro part in the language HELP
+					 * was asked in (owned), or NULL: the
+					 * English cmd_intro */
 };
 
 void cmd_ctx_init(struct cmd_ctx *ctx, const struct conf *conf, struct store *store);
@@ -88,10 +91,17 @@ void cmd_armor_keys(struct cmd_ctx *ctx, const struct store_keys *ks,
     struct cmd_result *r);
 /* LAST's cap: the smaller of max_reply_keys and max_last_reply_keys. */
 size_t cmd_last_cap(const struct conf *c);
-/* HELP [lang]; also the body of "invalid" replies (lang NULL). Never fails. */
+/* HELP [lang]: the help text, and r->intro in that language when
+ * help_dir has one (<code>.intro). Never fails; a missing help text is
+ * logged as an error (the reply says so too). */
 void cmd_help(struct cmd_ctx *ctx, const char *lang, struct cmd_result *r);
+/* The short reply to a Subject that is no command (spec 1.2 answers it
+ * with the whole help text; we do not, see cmd/help.c). */
+void cmd_unknown(struct cmd_ctx *ctx, struct cmd_result *r);
 /* The intro part of every reply. Caller frees. */
 char *cmd_intro(const struct cmd_ctx *ctx);
+/* keymail's version ("0.1"). Static. */
+const char *cmd_version(void);
 
 /* ---- import.c / export.c: keymail import and keymail export ---------- */
 

@@ -46,6 +46,12 @@ cmd_store_open(const char *conninfo, struct store **out, char *why,
 	return st;
 }
 
+const char *
+cmd_version(void)
+{
+	return KM_VERSION;
+}
+
 void
 cmd_result_init(struct cmd_result *r)
 {
@@ -59,20 +65,26 @@ void
 cmd_result_free(struct cmd_result *r)
 {
 	free(r->body.data);
+	free(r->intro);
 	memset(r, 0, sizeof(*r));
 }
 
 char *
 cmd_intro(const struct cmd_ctx *ctx)
 {
+	const struct conf *c = ctx->conf;
+
+	/* server_name is shown as it is, on a line of its own: it used to
+	 * be built into a sentence ("the OpenPGP keyserver robot at %s")
+	 * that repeated the README's example name and wrapped at 80. */
 	return xasprintf(
-	    "This is the OpenPGP keyserver robot at %s (keymail %s).\n"
+	    "%s\n"
+	    "Robot: %s (keymail %s)\n"
 	    "Operator: %s\n"
 	    "\n"
 	    "A keyserver only stores and passes on public keys. It does not\n"
 	    "check who owns a key: compare the fingerprint with its owner\n"
 	    "before you rely on it. Send \"HELP\" in the Subject for help.\n",
-	    ctx->conf->server_name ? ctx->conf->server_name : ctx->conf->address,
-	    KM_VERSION,
-	    ctx->conf->maintainer ? ctx->conf->maintainer : ctx->conf->address);
+	    c->server_name ? c->server_name : c->address, c->address, KM_VERSION,
+	    c->maintainer ? c->maintainer : c->address);
 }

@@ -1,5 +1,6 @@
 /*
- * cmd/help.c - HELP [lang]: the help text from help_dir/<code>.txt.
+ * cmd/help.c - HELP [lang]: the help text from help_dir/<code>.txt, and
+ * the short reply to a Subject that is no command.
  *
  * The language code comes from the Subject (untrusted): only
  * [A-Za-z]{2}(-[A-Za-z]{2})? is accepted, so it can never name a path
@@ -7,12 +8,24 @@
  * alias table maps ISO codes onto our file names). An unknown or missing
  * language falls back to English; with an explicit request we say so in
  * one line (the spec's "without comment" would leave the sender guessing
- * why the text is in English).
- * Placeholders $maintainer, $address, $max_reply_keys, $max_last_days,
- * $max_message_size_kib, $max_keys_per_add, $max_search,
- * $max_last_reply_keys, $max_key_size_kib, $max_reply_size_kib are replaced
- * from the config ($max_last_reply_keys by LAST's real cap, cmd_last_cap:
- * the smaller of max_reply_keys and max_last_reply_keys).
+ * why the text is in English). help_dir/<code>.intro, if there is one,
+ * is the reply's intro part in that language (r->intro); English uses
+ * the built-in cmd_intro.
+ *
+ * Placeholders $maintainer, $address, $server_name, $version,
+ * $max_reply_keys, $max_last_days, $max_message_size_kib,
+ * $max_keys_per_add, $max_search, $max_last_reply_keys,
+ * $max_key_size_kib, $max_reply_size_kib are replaced from the config
+ * ($max_last_reply_keys by LAST's real cap, cmd_last_cap: the smaller of
+ * max_reply_keys and max_last_reply_keys). A line that is exactly
+ * "$if peers", "$else" or "$endif" keeps the lines between them only when
+ * peers are (or, after $else, are not) configured: the text must not
+ * promise that keys are passed on when nothing passes them on.
+ *
+ * An unknown command gets cmd_unknown's few lines, never the help text:
+ * every spam the robot address receives is an unknown command, sent
+ * from a forged address, and pks's answer (the whole help text) turned
+ * the robot into a source of backscatter (issue 15; README "Choices").
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,6 +34,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 #define HELP_MAX_SIZE (256u * 1024)
@@ -63,7 +77,7 @@ lang_code(const char *in, char *out, size_t outlen)
 }
 
 static char *
-read_help(const char *dir, const char *code)
+read_help(const char *dir, const char *code, const char *ext)
 {
 	char path[4096];
 	FILE *fp;
@@ -71,7 +85,7 @@ read_help(const char *dir, const char *code)
 	char tmp[4096];
 	size_t n;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s.txt", dir, code) >= sizeof(path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.%s", dir, code, ext) >= sizeof(path))
 		return NULL;
 	if ((fp = fopen(path, "r")) == NULL)
 		return NULL;
@@ -83,25 +97,67 @@ read_help(const char *dir, const char *code)
 	return (char *)buf_detach(&b, NULL);
 }
 
+/* Is the line at p exactly word (then LF or the end)? */
+static bool
+line_is(const char *p, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncmp(p, word, n) == 0 && (p[n] == '\n' || p[n] == '\0');
+}
+
 static void
 substitute(const struct conf *c, const char *text, struct buf *out)
 {
 	const char *p = text;
+	bool keep = true, at_bol = true;
 
 	while (*p) {
-		const char *d = strchr(p, '$');
+		const char *d;
 
-		if (d == NULL) {
-			buf_puts(out, p);
-			return;
+		if (at_bol && *p == '$') {
+			/* $if peers / $else / $endif: a line of its own */
+			if (line_is(p, "$if peers") || line_is(p, "$else") ||
+			    line_is(p, "$endif")) {
+				if (line_is(p, "$if peers"))
+					keep = c->npeers > 0;
+				else if (line_is(p, "$else"))
+					keep = c->npeers == 0;
+				else
+					keep = true;
+				p += strcspn(p, "\n");
+				if (*p)
+					p++;
+				continue;
+			}
 		}
+		if (!keep) {
+			p += strcspn(p, "\n");
+			if (*p)
+				p++;
+			at_bol = true;
+			continue;
+		}
+		/* up to the next '$' or the end of the line */
+		d = p + strcspn(p, "$\n");
 		buf_append(out, p, (size_t)(d - p));
 		p = d;
+		if (*p == '\n') {
+			buf_putc(out, '\n');
+			p++;
+			at_bol = true;
+			continue;
+		}
+		at_bol = false;
+		if (*p == '\0')
+			break;
 #define SUB(name, fmt, val) \
 		if (!strncmp(p, "$" name, sizeof(name))) { \
 			buf_printf(out, fmt, val); p += sizeof(name); continue; }
 		SUB("maintainer", "%s", c->maintainer ? c->maintainer : c->address)
 		SUB("address", "%s", c->address)
+		SUB("server_name", "%s", c->server_name ? c->server_name : c->address)
+		SUB("version", "%s", cmd_version())
 		SUB("max_reply_keys", "%zu", c->max_reply_keys)
 		SUB("max_last_days", "%zu", c->max_last_days)
 		SUB("max_message_size_kib", "%zu", c->max_message_size / 1024)
@@ -121,22 +177,48 @@ cmd_help(struct cmd_ctx *ctx, const char *lang, struct cmd_result *r)
 {
 	const struct conf *c = ctx->conf;
 	char code[8];
-	char *text = NULL;
+	char *text = NULL, *intro;
 
 	if (lang != NULL && *lang != '\0') {
-		if (lang_code(lang, code, sizeof(code)) == 0)
-			text = read_help(c->help_dir, code);
+		if (lang_code(lang, code, sizeof(code)) == 0 &&
+		    (text = read_help(c->help_dir, code, "txt")) != NULL &&
+		    (intro = read_help(c->help_dir, code, "intro")) != NULL) {
+			struct buf b;
+
+			buf_init(&b, HELP_MAX_SIZE);
+			substitute(c, intro, &b);
+			free(intro);
+			free(r->intro);
+			r->intro = (char *)buf_detach(&b, NULL);
+		}
 		if (text == NULL)
 			buf_puts(&r->body, "(Help in the language you asked for is not "
 			    "available; here it is in English.)\n\n");
 	}
 	if (text == NULL)
-		text = read_help(c->help_dir, "en");
+		text = read_help(c->help_dir, "en", "txt");
 	if (text == NULL) {
+		/* The operator's to fix; the user is told so too. */
+		log_errorx("help text missing: cannot read %s/en.txt (help_dir; "
+		    "keymail check tells what is wrong)", c->help_dir);
 		buf_puts(&r->body, "The help text is missing on this server; please tell "
 		    "the operator.\n");
 		return;
 	}
 	substitute(c, text, &r->body);
 	free(text);
+}
+
+void
+cmd_unknown(struct cmd_ctx *ctx, struct cmd_result *r)
+{
+	(void)ctx;
+	r->suffix = ", was invalid";
+	buf_puts(&r->body,
+	    "Your message was not understood: its Subject is not a command of\n"
+	    "this keyserver, so nothing was done.\n"
+	    "\n"
+	    "The command goes in the Subject line: ADD, GET, INDEX, VERBOSE INDEX,\n"
+	    "MGET, LAST or HELP. Send a message with the Subject HELP for\n"
+	    "instructions.\n");
 }

@@ -86,6 +86,16 @@ log_warnx(const char *fmt, ...)
 }
 
 void
+log_errorx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(LOG_ERR, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_fatal_code(int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -19,6 +19,8 @@ void log_set_quiet(int quiet);	/* quiet: no stderr (syslog only) */
 void log_info(const char *fmt, ...) KM_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) KM_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) KM_PRINTF(1, 2);
+/* Something the operator must fix (syslog priority err), no errno. */
+void log_errorx(const char *fmt, ...) KM_PRINTF(1, 2);
 _Noreturn void log_fatal_code(int code, const char *fmt, ...) KM_PRINTF(2, 3);
 _Noreturn void log_panic(const char *fmt, ...) KM_PRINTF(1, 2);
 

@@ -15,11 +15,17 @@ help() {
 	decoded_body "$(last_reply)" >"$T/help.txt"
 }
 # is_lang FILE: every line of help/FILE.txt without a placeholder is in
-# the reply, in order (the placeholders are filled from the config)
+# the reply, in order (the placeholders are filled from the config; this
+# configuration has no peers, so the "$if peers" branch is left out)
 is_lang() {
 	$PY - "$KM_TOP/help/$1.txt" "$T/help.txt" <<'PY'
 import sys
-want = [l for l in open(sys.argv[1], encoding='utf-8').read().split('\n') if l.strip() and '$' not in l]
+lines, skip = [], False
+for l in open(sys.argv[1], encoding='utf-8').read().split('\n'):
+    if l == '$if peers': skip = True
+    elif l == '$else': skip = False
+    elif not skip: lines.append(l)
+want = [l for l in lines if l.strip() and '$' not in l]
 got = open(sys.argv[2], encoding='utf-8').read().split('\n')
 i = 0
 for l in got:
