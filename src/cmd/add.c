@@ -464,13 +464,15 @@ add_finish(struct add_state *s, struct cmd_result *r)
 	else
 		buf_puts(b, "The key block contained no new keys, user IDs, subkeys or signatures.\n");
 
-	/* pks's labels and order, plus the two the spec adds. */
+	/* pks's labels and order, plus the two the spec adds; pks's
+	 * "New userid's added" reads like a typo to every user, and no
+	 * program is known to parse these lines (README, "Choices"). */
 	if (t->new_keys)
 		buf_printf(b, "  New public keys added: %u\n", t->new_keys);
 	if (t->new_revocations)
 		buf_printf(b, "  New revocation signatures added: %u\n", t->new_revocations);
 	if (t->new_uids)
-		buf_printf(b, "  New userid's added: %u\n", t->new_uids);
+		buf_printf(b, "  New user IDs added: %u\n", t->new_uids);
 	if (t->new_subkeys)
 		buf_printf(b, "  New subkeys added: %u\n", t->new_subkeys);
 	if (t->new_sigs)

@@ -60,9 +60,17 @@ find_keys(struct cmd_ctx *ctx, const char *arg, struct store_keys *out,
 	*st = STORE_OK;
 	if (arg == NULL || *arg == '\0') {
 		/* In the old keyserver an empty argument meant "everything". */
+		/* pks's Subject suffix, kept for programs that read it; the
+		 * body says plainly what happened. */
 		r->suffix = ", is not yet implemented";
-		buf_puts(&r->body, "This command needs an argument: a key ID, a fingerprint\n"
-		    "or words from a user ID. The whole database is never sent by mail.\n");
+		buf_puts(&r->body, "Nothing was looked up, and no key matched: the command needs\n"
+		    "a search text after it, such as a key ID, a fingerprint or words\n"
+		    "from a user ID (for example \"INDEX alice@example.org\").\n"
+		    "\n"
+		    "(The Subject says \"is not yet implemented\" because the classic pks\n"
+		    "keyservers answered an empty search that way, and programs may\n"
+		    "expect it. Nothing is missing: the whole database is never sent\n"
+		    "by mail.)\n");
 		return USER_ERROR;
 	}
 	alen = strlen(arg);

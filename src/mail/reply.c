@@ -531,9 +531,15 @@ put_part(struct buf *out, const char *bnd, const char *type,
 
 	type_clean(t, sizeof(t), type);
 	seven = is_7bit(data, len);
-	bad |= buf_printf(out, "--%s\nContent-Type: %s%s\n"
-	    "Content-Transfer-Encoding: %s\n\n", bnd, t,
-	    strncmp(t, "text/", 5) == 0 ? "; charset=utf-8" : "",
+	bad |= buf_printf(out, "--%s\nContent-Type: %s%s\n", bnd, t,
+	    strncmp(t, "text/", 5) == 0 ? "; charset=utf-8" : "");
+	/* Keys get a name and a description, so that mail clients show
+	 * more than "<no description>" and offer a file name to save them
+	 * under; inline, so that they are still shown in the message. */
+	if (strcmp(t, "application/pgp-keys") == 0)
+		bad |= buf_puts(out, "Content-Disposition: inline; filename=\"keys.asc\"\n"
+		    "Content-Description: OpenPGP public keys\n");
+	bad |= buf_printf(out, "Content-Transfer-Encoding: %s\n\n",
 	    seven ? "7bit" : "quoted-printable");
 	bad |= seven ? put_7bit(out, data, len) : put_qp(out, data, len);
 	/* This LF is part of the next delimiter (RFC 2046 5.1.1), so a

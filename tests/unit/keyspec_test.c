@@ -93,7 +93,8 @@ test_conf(void)
 	CHECK_INT(conf_load(&c, path, err, sizeof(err)), 0);
 	CHECK_STR(c.database, "host=/tmp dbname=x");
 	CHECK_STR(c.address, "robot@example.net");
-	CHECK_STR(c.maintainer, "robot@example.net");
+	/* Not the robot itself: a person reads postmaster@ (conf.c). */
+	CHECK_STR(c.maintainer, "postmaster@example.net");
 	CHECK_INT(c.max_reply_keys, 7);
 	CHECK_INT(c.max_last_days, 7);
 	CHECK_INT(c.npeers, 2);

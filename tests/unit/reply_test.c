@@ -230,8 +230,15 @@ test_basic(void)
 	/* Pure ASCII, short lines: 7bit for both parts. */
 	CHECK(strstr((char *)b.data, "Content-Type: text/plain; charset=utf-8\n"
 	    "Content-Transfer-Encoding: 7bit\n") != NULL, "intro 7bit");
+	/* The key part has a file name and a description (mutt showed
+	 * "<no description>" and offered no name to save it under). */
 	CHECK(strstr((char *)b.data, "Content-Type: application/pgp-keys\n"
-	    "Content-Transfer-Encoding: 7bit\n") != NULL, "keys 7bit");
+	    "Content-Disposition: inline; filename=\"keys.asc\"\n"
+	    "Content-Description: OpenPGP public keys\n"
+	    "Content-Transfer-Encoding: 7bit\n") != NULL, "keys 7bit, named");
+	/* ... and the text part has neither. */
+	CHECK(strstr((char *)b.data, "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Disposition") == NULL, "intro not named");
 	free(hdrs);
 	buf_release(&b);
 }
