@@ -5,7 +5,8 @@
  * Files: message.c, message_values.c, message_mime.c (reading a mail;
  * the only libetpan users), command.c (pure Subject grammar), reply.c
  * (RFC 5322/MIME composition), send.c (fork+execve of the configured
- * mailer, no shell).
+ * mailer, no shell), authres.c (Authentication-Results verdicts), addr.c
+ * (rate-limit keys of an address).
  *
  * Untrusted input: the raw message and everything derived from it. Every
  * string this layer returns in struct mail_msg is already sanitized: no
@@ -105,6 +106,32 @@ void mail_msg_free(struct mail_msg *m);
  * part is looked at, case-insensitively; "noreply" and the like are not
  * robots by this test. NULL is false. */
 bool mail_addr_is_daemon(const char *addr);
+
+/* ---- addr.c: what the reply rate limit counts -------------------------- */
+
+/* The address a reply is counted under: lower case, and a "+tag" at the
+ * end of the local part removed ("User+1@Example.ORG" -> "user@example.org").
+ * Malloc'd. */
+char *mail_addr_rate_key(const char *addr);
+/* The domain of an addr-spec (after the last '@'), or NULL. A view. */
+const char *mail_addr_domain(const char *addr);
+
+/* ---- authres.c: Authentication-Results (RFC 8601) --------------------- */
+
+struct mail_auth {
+	bool dmarc_fail;	/* a "dmarc=fail" result */
+	bool spf_fail;		/* an "spf=fail" result (not softfail) */
+};
+
+/*
+ * Read one Authentication-Results value (unfolded, untrusted). Returns
+ * true and fills out if its authserv-id is authserv_id (compared without
+ * regard to case; the field our own MTA wrote), false for any other
+ * field, a malformed one, or an empty authserv_id (out is then all
+ * false). Pure function.
+ */
+bool mail_authres_parse(const char *value, const char *authserv_id,
+    struct mail_auth *out);
 
 /* ---- command.c -------------------------------------------------------- */
 
