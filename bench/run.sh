@@ -167,6 +167,8 @@ address = pgp-public-keys@keys.test.example
 sendmail = /bin/cat
 help_dir = $BIN/help
 max_replies_per_hour = 1000000000
+max_domain_replies_per_hour = 1000000000
+max_total_replies_per_hour = 1000000000
 EOC
 	KEYMAIL_CONF=$W/$1.conf "$KM" initdb
 }

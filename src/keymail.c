@@ -1,5 +1,6 @@
 /*
- * keymail.c - the program: keymail [-c FILE] filter | initdb | sync | get | index ...
+ * keymail.c - the program: keymail [-c FILE] filter | check | initdb | sync |
+ * import | export | get | index, and -h/--help, --version.
  *
  * "filter" is what the MTA runs: one RFC 5322 message on stdin (untrusted),
  * read here within max_message_size, then handled by cmd/pipeline.c (the
@@ -8,18 +9,33 @@
  * the pipeline's status and the other subcommands' results:
  *   0            done, including bad requests answered politely
  *   75 TEMPFAIL  store or mailer unreachable (or store error): the MTA
- *                retries later; a retried ADD re-merges idempotently
- *   78 CONFIG    configuration unreadable or invalid
+ *                retries later; a retried ADD re-merges idempotently.
+ *                For the filter also every configuration or installation
+ *                problem: a configuration that does not load, a missing
+ *                help text or mailer program, a database connection
+ *                string that does not parse, being run as root. Those are
+ *                the operator's to fix; the mail waits in the MTA's queue
+ *                meanwhile instead of going back to its sender (issue 15:
+ *                Postfix returned "5.3.5" and quoted the configuration
+ *                file to a stranger). The reason goes to syslog.
+ *   78 CONFIG    configuration unreadable or invalid (other subcommands)
  *   64 USAGE     bad command line
- *   77 NOPERM    run as root (refused before anything else is read)
+ *   77 NOPERM    run as root (refused before anything else is read;
+ *                -h and --version excepted, the filter gets 75)
  * Permanent store errors are also TEMPFAIL on purpose: they are the
  * operator's to fix (e.g. "keymail initdb" not run), and the mail must not
  * be lost meanwhile.
+ * "check" reads the configuration and tries the help texts, the mailer
+ * and the database (cmd/setup_check.c): 0 if nothing would stop the
+ * filter, 1 otherwise.
  * "sync" (cron/systemd, hourly) mails queued changes to the peers
  * (cmd/sync.c): 75 if the store fails, else 0 (mailer failures are
- * retried by the next run; a concurrent run is not an error).
+ * retried by the next run; a concurrent run is not an error). It logs to
+ * syslog (facility mail); stderr gets warnings and errors only, and its
+ * summary too with -v, so that cron mails nobody when all is well.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,26 +44,88 @@
 
 #include "cmd/cmd.h"
 #include "cmd/pipeline.h"
+#include "mail/mail.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/conf.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
+static const char usage_text[] =
+    "usage: keymail [-c file] command [arguments]\n"
+    "       keymail -h | --help | --version\n"
+    "\n"
+    "commands:\n"
+    "  filter           read one mail on standard input, carry out its\n"
+    "                   Subject command and reply (run by the MTA)\n"
+    "  check            check the configuration, help texts, mailer and\n"
+    "                   database; run it after every change\n"
+    "  initdb           create or upgrade the database schema\n"
+    "  sync [-v]        mail changed keys to the peer keyservers (hourly)\n"
+    "  import [-qv] [-j jobs] [file ...]\n"
+    "                   load keys from keyrings, dumps or armored files\n"
+    "  export > dump    write every stored key, binary\n"
+    "  get KEYSPEC      the keys the mail command GET sends\n"
+    "  index [-v] TEXT  the listing INDEX (-v: VERBOSE INDEX) sends\n"
+    "\n"
+    "options:\n"
+    "  -c file          configuration file (default: $KEYMAIL_CONF, else\n"
+    "                   /etc/keymail.conf)\n"
+    "  -h, --help       this text\n"
+    "  --version        the version of keymail\n"
+    "\n"
+    "keymail refuses to run as root (except for -h and --version).\n"
+    "See keymail(8) and keymail.conf(5).\n";
+
 static void usage(void) __attribute__((noreturn));
 
+/* A bad command line: the usage on stderr, exit 64. */
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: keymail [-c file] filter\n"
-	    "       keymail [-c file] initdb\n"
-	    "       keymail [-c file] sync\n"
-	    "       keymail [-c file] import [-qv] [-j jobs] [file ...]\n"
-	    "       keymail [-c file] export > dump\n"
-	    "       keymail [-c file] get KEYSPEC\n"
-	    "       keymail [-c file] index [-v] TEXT\n");
+	fputs(usage_text, stderr);
 	exit(EX_USAGE);
+}
+
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * -h/--help and --version, answered before anything else (as root too:
+ * they read nothing). Only the options in front of the command count.
+ * Returns -1 if neither was asked for; *cmd gets the command word (NULL
+ * if there is none), so that main can treat "filter" specially.
+ */
+static int
+early_options(int argc, char **argv, const char **cmd)
+{
+	int i;
+
+	*cmd = NULL;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage_text, stdout);
+			return EX_OK;
+		}
+		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+			printf("keymail %s\n", cmd_version());
+			return EX_OK;
+		}
+		if (!strcmp(argv[i], "-c")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(argv[i], "--"))
+			i++;
+		if (i < argc && argv[i][0] != '-') {
+			*cmd = argv[i];
+			break;
+		}
+	}
+	return -1;
 }
 
 /* The exit code for a store_open status (cmd_store_open has logged why). */
@@ -98,11 +176,39 @@ do_filter(const struct conf *c)
 	case PIPELINE_DONE:
 		return EX_OK;
 	case PIPELINE_CONFIG:
-		return EX_CONFIG;
+		/* A connection string that does not parse: the operator's
+		 * to fix, so the mail waits (see the top of this file). */
+		log_errorx("configuration: the database connection string does "
+		    "not work; mail is deferred until it is fixed");
+		return EX_TEMPFAIL;
 	case PIPELINE_TEMPFAIL:
 	default:
 		return EX_TEMPFAIL;
 	}
+}
+
+/*
+ * What the filter needs besides the database, checked before the mail
+ * is read: a help text (every reply to HELP needs it) and the mailer
+ * program (every reply). Missing either is an installation problem: the
+ * mail waits (75) and the log says why.
+ */
+static bool
+filter_installed(const struct conf *c)
+{
+	char why[4200], path[4096];
+
+	if (!cmd_help_available(c, why, sizeof(why))) {
+		log_errorx("help text missing (help_dir %s): %s; mail is deferred "
+		    "until it is there (keymail check)", c->help_dir, why);
+		return false;
+	}
+	if (mail_send_resolve(c->sendmail, path, sizeof(path), why, sizeof(why)) < 0) {
+		log_errorx("mailer missing (sendmail): %s; mail is deferred until "
+		    "it is there (keymail check)", why);
+		return false;
+	}
+	return true;
 }
 
 static int
@@ -149,7 +255,7 @@ do_lookup(const struct conf *c, int argc, char **argv, int is_index)
  * not an error of the run. Another run holding the lock: 0.
  */
 static int
-do_sync(const struct conf *c)
+do_sync(const struct conf *c, int argc, char **argv)
 {
 	struct store *s;
 	struct cmd_ctx ctx;
@@ -158,6 +264,10 @@ do_sync(const struct conf *c)
 	bool busy;
 	int rc;
 
+	if (argc == 2 && !strcmp(argv[1], "-v"))
+		log_set_stderr_info(1);
+	else if (argc != 1)
+		usage();
 	if ((rc = exit_for_open(cmd_store_open(c->database, &s, NULL, 0))) != EX_OK)
 		return rc;
 	cmd_ctx_init(&ctx, c, s);
@@ -267,37 +377,63 @@ do_initdb(const struct conf *c)
 	enum store_status st;
 	int rc;
 
+	int before, after, want;
+
 	if ((rc = exit_for_open(cmd_store_open(c->database, &s, NULL, 0))) != EX_OK)
 		return rc;
-	st = store_initdb(s);
+	if ((st = store_schema_version(s, &before, &want)) == STORE_OK &&
+	    (st = store_initdb(s)) == STORE_OK)
+		st = store_schema_version(s, &after, &want);
 	if (st != STORE_OK)
 		log_warnx("initdb: %s", store_errmsg(s));
+	else if (before == after)
+		printf("keymail initdb: schema version %d, up to date; nothing to do\n",
+		    after);
+	else
+		printf("keymail initdb: schema version %d -> %d (%s)\n", before,
+		    after, before == 0 ? "schema created" : "upgraded");
 	rc = st == STORE_OK ? EX_OK : (st == STORE_TEMPFAIL ? EX_TEMPFAIL : EX_SOFTWARE);
 	store_close(s);
 	return rc;
+}
+
+/* keymail check: 0 when nothing would stop the filter, 1 otherwise. */
+static int
+do_check(const struct conf *c, const char *path, int argc)
+{
+	if (argc != 1)
+		usage();
+	return cmd_setup_check(c, path, stdout) == 0 ? EX_OK : 1;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct conf c;
-	const char *path = getenv("KEYMAIL_CONF");
+	const char *path = getenv("KEYMAIL_CONF"), *cmd;
 	char err[512];
+	bool filter;
 	int ch, rc;
 
-	log_open("keymail", 0);
+	if ((rc = early_options(argc, argv, &cmd)) != -1)
+		return rc;
+	filter = cmd != NULL && !strcmp(cmd, "filter");
+	/* The filter logs to syslog from the start, so that even a
+	 * configuration that does not load is in the mail log. */
+	log_open("keymail", filter);
 	/*
 	 * Never as root, and before the configuration is read: keymail
 	 * parses hostile mail, and the file may name any program as the
 	 * mailer. The MTA (pipe(8) user=, procmail, cron) runs it as its
-	 * own unprivileged user; see README "The database".
+	 * own unprivileged user; see README "The database". A filter run as
+	 * root is an installation mistake: the mail waits (75).
 	 */
 	if (getuid() == 0 || geteuid() == 0) {
 		log_warnx("refusing to run as root: run keymail as its own "
-		    "unprivileged user (e.g. sudo -u keymail keymail ...)");
-		return EX_NOPERM;
+		    "unprivileged user (e.g. runuser -u keymail -- keymail ...)");
+		return filter ? EX_TEMPFAIL : EX_NOPERM;
 	}
-	while ((ch = getopt(argc, argv, "+c:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hV", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -314,24 +450,40 @@ main(int argc, char **argv)
 		path = "/etc/keymail.conf";
 	conf_defaults(&c);
 	if (conf_load(&c, path, err, sizeof(err)) < 0) {
-		log_warnx("configuration: %s", err);
 		conf_free(&c);
+		if (!strcmp(argv[0], "check")) {
+			printf("keymail check (keymail %s)\n  PROBLEM  configuration: "
+			    "%s\n1 problem: keymail filter defers mail (exit 75) "
+			    "until it is fixed\n", cmd_version(), err);
+			return 1;
+		}
+		if (filter) {
+			log_errorx("configuration: %s; mail is deferred until it "
+			    "is fixed (keymail check)", err);
+			return EX_TEMPFAIL;
+		}
+		log_warnx("configuration: %s", err);
 		return EX_CONFIG;
 	}
 	if (pgp_crypto_init() < 0) {
-		log_warnx("libgcrypt version mismatch");
-		return EX_SOFTWARE;
+		log_errorx("libgcrypt version mismatch");
+		conf_free(&c);
+		return filter ? EX_TEMPFAIL : EX_SOFTWARE;
 	}
 	if (!strcmp(argv[0], "filter")) {
-		/* The MTA keeps stderr for its logs; syslog gets everything too. */
-		log_open("keymail", 1);
-		rc = do_filter(&c);
-	} else if (!strcmp(argv[0], "initdb"))
-		rc = do_initdb(&c);
-	else if (!strcmp(argv[0], "sync")) {
 		if (argc != 1)
 			usage();
-		rc = do_sync(&c);
+		/* The MTA keeps stderr for its logs; syslog gets everything too. */
+		rc = filter_installed(&c) ? do_filter(&c) : EX_TEMPFAIL;
+	} else if (!strcmp(argv[0], "check"))
+		rc = do_check(&c, path, argc);
+	else if (!strcmp(argv[0], "initdb"))
+		rc = do_initdb(&c);
+	else if (!strcmp(argv[0], "sync")) {
+		/* From cron or a timer: syslog; stderr only for trouble. */
+		log_open("keymail", 1);
+		log_set_stderr_info(0);
+		rc = do_sync(&c, argc, argv);
 	} else if (!strcmp(argv[0], "import"))
 		rc = do_import(&c, argc, argv);
 	else if (!strcmp(argv[0], "export"))

@@ -100,9 +100,10 @@ EOC
 	chmod 755 "$1"
 }
 
-# Tests mail from the same few addresses many times: the reply rate limit
-# stays on (every reply is still counted in the database) but far away;
-# tests/e2e/425-reply-rate-limit.sh tests the default.
+# Tests mail from the same few addresses many times: the reply rate limits
+# stay on (every reply is still counted in the database) but far away;
+# tests/e2e/425-reply-rate-limit.sh tests the per-address default, and
+# 455-backscatter-flood.sh all three levels.
 km_writeconf() {
 	cat >"$T/keymail.conf" <<EOC
 database = $KM_DB
@@ -110,6 +111,8 @@ address = pgp-public-keys@keys.test.example
 sendmail = $1
 help_dir = $KM_HELP
 max_replies_per_hour = 1000000
+max_domain_replies_per_hour = 1000000
+max_total_replies_per_hour = 1000000
 EOC
 	export KEYMAIL_CONF="$T/keymail.conf"
 }

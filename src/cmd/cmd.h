@@ -19,6 +19,7 @@
 #define KM_CMD_CMD_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "mail/mail.h"
@@ -95,6 +96,13 @@ size_t cmd_last_cap(const struct conf *c);
  * help_dir has one (<code>.intro). Never fails; a missing help text is
  * logged as an error (the reply says so too). */
 void cmd_help(struct cmd_ctx *ctx, const char *lang, struct cmd_result *r);
+/* Is help_dir/en.txt readable? If not, why says why (for the filter's
+ * start-up check and keymail check). */
+bool cmd_help_available(const struct conf *c, char *why, size_t whylen);
+/* Which of the 15 pks languages help_dir has: their number; the codes
+ * found and those missing, blank-separated, in have and missing. */
+size_t cmd_help_languages(const struct conf *c, char *have, size_t havelen,
+    char *missing, size_t missinglen);
 /* The short reply to a Subject that is no command (spec 1.2 answers it
  * with the whole help text; we do not, see cmd/help.c). */
 void cmd_unknown(struct cmd_ctx *ctx, struct cmd_result *r);
@@ -102,6 +110,13 @@ void cmd_unknown(struct cmd_ctx *ctx, struct cmd_result *r);
 char *cmd_intro(const struct cmd_ctx *ctx);
 /* keymail's version ("0.1"). Static. */
 const char *cmd_version(void);
+
+/* ---- setup_check.c: keymail check ------------------------------------ */
+
+/* Check the configuration read from path, the help texts, the mailer and
+ * the database (schema version), and print one line per finding to out.
+ * Returns the number of problems (the filter would defer mail). */
+unsigned cmd_setup_check(const struct conf *c, const char *path, FILE *out);
 
 /* ---- import.c / export.c: keymail import and keymail export ---------- */
 

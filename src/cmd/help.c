@@ -209,6 +209,50 @@ cmd_help(struct cmd_ctx *ctx, const char *lang, struct cmd_result *r)
 	free(text);
 }
 
+bool
+cmd_help_available(const struct conf *c, char *why, size_t whylen)
+{
+	char path[4096];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/en.txt", c->help_dir);
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+		return false;
+	}
+	fclose(fp);
+	return true;
+}
+
+size_t
+cmd_help_languages(const struct conf *c, char *have, size_t havelen,
+    char *missing, size_t missinglen)
+{
+	static const char *const codes[] = {
+		"en", "cz", "de", "dk", "es", "fi", "fr", "hr", "ja", "kr",
+		"no", "pl", "pt", "se", "tw",
+	};
+	size_t i, n = 0;
+	char *text;
+
+	*have = *missing = '\0';
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		char *dst = missing;
+		size_t dlen = missinglen;
+
+		if ((text = read_help(c->help_dir, codes[i], "txt")) != NULL) {
+			n++;
+			dst = have;
+			dlen = havelen;
+			free(text);
+		}
+		if (strlen(dst) + 4 < dlen)
+			snprintf(dst + strlen(dst), dlen - strlen(dst), "%s%s",
+			    *dst ? " " : "", codes[i]);
+	}
+	return n;
+}
+
 void
 cmd_unknown(struct cmd_ctx *ctx, struct cmd_result *r)
 {

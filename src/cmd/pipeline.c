@@ -207,6 +207,29 @@ reply_address(const struct mail_msg *m, const struct conf *c, const char **why)
 	return *why ? NULL : to;
 }
 
+/*
+ * Why an unknown command gets no reply at all, or NULL: the operator
+ * turned such replies off, or our own MTA (authserv_id) marked the mail
+ * dmarc=fail, or spf=fail when silence_unknown_on_spf_fail is set.
+ */
+static const char *
+unknown_silenced(const struct conf *c, const struct mail_msg *m)
+{
+	struct mail_auth a;
+	size_t i;
+
+	if (!c->reply_to_unknown)
+		return "reply_to_unknown is no";
+	for (i = 0; c->authserv_id != NULL && i < m->nauth_results; i++)
+		if (mail_authres_parse(m->auth_results[i], c->authserv_id, &a)) {
+			if (a.dmarc_fail)
+				return "our MTA found dmarc=fail";
+			if (a.spf_fail && c->silence_unknown_on_spf_fail)
+				return "our MTA found spf=fail";
+		}
+	return NULL;
+}
+
 /* ---- the reply --------------------------------------------------------- */
 
 static const char *
@@ -217,61 +240,125 @@ msgid_domain(const char *address)
 	return at && at[1] ? at + 1 : "localhost";
 }
 
+/* What a reply was counted under, to take it back if it is not sent. */
+struct reply_quota {
+	char *keys[3];
+	size_t n;
+	int64_t hour;
+};
+
+static void
+quota_free(struct reply_quota *qt)
+{
+	size_t i;
+
+	for (i = 0; i < qt->n; i++)
+		free(qt->keys[i]);
+	qt->n = 0;
+}
+
 /*
- * Reflection defence (mail-protocol.md 5, point 3): count the reply in the
- * database before sending it. Every reply counts, so without the database
- * nothing is answered (TEMPFAIL: the MTA keeps the mail and retries),
- * unless max_replies_per_hour is 0. The store is opened if it is not yet.
- * Returns 1 to send, 0 to drop quietly (out says why), -1 on failure (out
- * says what to answer).
+ * Reflection defence (mail-protocol.md 5, point 3, and issue 15): count
+ * the reply in the database before sending it, at three levels, each a
+ * named limit: the recipient (lower case, "+tag" removed:
+ * max_replies_per_hour), its domain ("@domain":
+ * max_domain_replies_per_hour) and every reply ("*":
+ * max_total_replies_per_hour). A level is counted only when the ones
+ * before it let the reply through (store_reply_count_levels), so a flood
+ * at one address does not use up everybody's quota. Every reply counts,
+ * so without the database nothing is answered (TEMPFAIL: the MTA keeps
+ * the mail and retries), unless every limit is 0. The store is opened if
+ * it is not yet. Returns 1 to send (qt says what was counted), 0 to drop
+ * quietly (out says why), -1 on failure (out says what to answer).
  */
 static int
 reply_rate_ok(const struct conf *c, struct pipeline_db *db, const char *to,
-    struct pipeline_outcome *out)
+    struct pipeline_outcome *out, struct reply_quota *qt)
 {
+	const struct {
+		size_t limit;
+		const char *name;
+	} lv[3] = {
+		{ c->max_replies_per_hour, "max_replies_per_hour" },
+		{ c->max_domain_replies_per_hour, "max_domain_replies_per_hour" },
+		{ c->max_total_replies_per_hour, "max_total_replies_per_hour" },
+	};
+	const char *dom = mail_addr_domain(to), *names[3];
+	uint64_t limits[3], counts[3];
 	struct store *s;
 	enum store_status st;
-	uint64_t n;
+	size_t i;
 
-	if (c->max_replies_per_hour == 0)
+	memset(qt, 0, sizeof(*qt));
+	for (i = 0; i < 3; i++) {
+		if (lv[i].limit == 0 || (i == 1 && dom == NULL))
+			continue;
+		qt->keys[qt->n] = i == 0 ? mail_addr_rate_key(to) :
+		    i == 1 ? xasprintf("@%s", dom) : xstrdup("*");
+		limits[qt->n] = lv[i].limit;
+		names[qt->n] = lv[i].name;
+		qt->n++;
+	}
+	if (qt->n == 0)
 		return 1;
-	if ((s = db_rw(db, out)) == NULL)
+	if ((s = db_rw(db, out)) == NULL) {
+		quota_free(qt);
 		return -1;
-	st = store_reply_count(s, to, &n);
+	}
+	st = store_reply_count_levels(s, (const char *const *)qt->keys, limits,
+	    qt->n, counts, &qt->hour);
 	if (st != STORE_OK) {
+		quota_free(qt);
 		store_failed(db, st, out);
 		return -1;
 	}
-	if (n > c->max_replies_per_hour) {
-		log_warnx("reply to %s dropped: %llu replies asked for this hour "
-		    "(limit max_replies_per_hour %zu)", to, (unsigned long long)n,
-		    c->max_replies_per_hour);
-		reason(out, "reply dropped: max_replies_per_hour");
-		return 0;
-	}
+	for (i = 0; i < qt->n; i++)
+		if (counts[i] > limits[i]) {
+			log_warnx("reply to %s dropped: %llu replies asked for this "
+			    "hour under %s (limit %s %llu)", to,
+			    (unsigned long long)counts[i], qt->keys[i], names[i],
+			    (unsigned long long)limits[i]);
+			reason(out, "reply dropped: %s", names[i]);
+			quota_free(qt);
+			return 0;
+		}
 	return 1;
 }
 
-/* Build and send the reply, if the rate limit allows. */
+/* The reply was counted but not sent: take it back (best effort). */
+static void
+quota_refund(struct pipeline_db *db, struct reply_quota *qt)
+{
+	if (qt->n == 0 || db->rw == NULL)
+		return;
+	if (store_reply_uncount(db->rw, (const char *const *)qt->keys, qt->n,
+	    qt->hour) != STORE_OK)
+		log_warnx("database: reply counter not taken back: %s",
+		    store_errmsg(db->rw));
+}
+
+/* Build and send the reply, if the rate limits allow. */
 static enum pipeline_status
 send_reply(const struct conf *c, struct pipeline_db *db, const struct cmd_ctx *ctx,
     const struct mail_msg *m, const char *to, const struct cmd_result *r,
     struct pipeline_outcome *out)
 {
 	struct mail_reply rep;
+	struct reply_quota qt;
 	struct buf mail;
 	char *subject, *intro, err[512];
-	enum mail_send_status ss;
+	enum mail_send_status ss = MAIL_SEND_PERMFAIL;
 	int ok;
 
-	if ((ok = reply_rate_ok(c, db, to, out)) <= 0)
+	if ((ok = reply_rate_ok(c, db, to, out, &qt)) <= 0)
 		return out->status = ok == 0 ? PIPELINE_DONE : out->status;
 	subject = xasprintf("Your command, %s%s", m->subject && *m->subject ? m->subject : "(none)",
 	    r->suffix);
-	intro = cmd_intro(ctx);
+	/* HELP <lang> brings its own intro in that language. */
+	intro = r->intro ? xstrdup(r->intro) : cmd_intro(ctx);
 	memset(&rep, 0, sizeof(rep));
 	rep.from = c->address;
-	rep.from_name = "OpenPGP keyserver robot";
+	rep.from_name = c->address_name ? c->address_name : "OpenPGP keyserver robot";
 	rep.to = to;
 	rep.subject = subject;
 	rep.in_reply_to = m->message_id;
@@ -300,6 +387,11 @@ send_reply(const struct conf *c, struct pipeline_db *db, const struct cmd_ctx *c
 			reason(out, "replied");
 		}
 	}
+	/* A reply that did not go out does not use up anybody's quota; a
+	 * TEMPFAIL is retried by the MTA and counted again then. */
+	if (ss != MAIL_SEND_OK)
+		quota_refund(db, &qt);
+	quota_free(&qt);
 	free(mail.data);
 	free(subject);
 	free(intro);
@@ -495,9 +587,20 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 		break;
 	case MAIL_CMD_INVALID:
 	default:
+		/*
+		 * Every spam to the robot is an unknown command from a forged
+		 * sender: a few lines at most (never the help text, which pks
+		 * sent; README "Choices"), and none at all when the operator
+		 * says so or our MTA found the sender forged.
+		 */
+		if ((why = unknown_silenced(c, &m)) != NULL) {
+			log_info("no reply (%s) to unknown command from %s", why,
+			    m.from ? m.from : "(unknown)");
+			reason(out, "no reply: %s", why);
+			goto done;
+		}
 		cmd_ctx_init(&ctx, c, NULL);
-		r.suffix = ", was invalid";
-		cmd_help(&ctx, NULL, &r);
+		cmd_unknown(&ctx, &r);
 		break;
 	}
 	if (st != STORE_OK) {

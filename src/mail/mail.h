@@ -72,6 +72,9 @@ struct mail_msg {
 	size_t nx_loop;
 	char **ksent;		/* X-KeyServer-Sent values, addr-spec, lower case */
 	size_t nksent;
+	char **auth_results;	/* Authentication-Results values (unfolded,
+				 * cleaned like X-Loop); mail/authres.c reads them */
+	size_t nauth_results;
 	struct mail_part *parts;
 	size_t nparts;
 };
@@ -233,5 +236,13 @@ enum mail_send_status {
  */
 enum mail_send_status mail_send(const char *cmdline, const uint8_t *msg,
     size_t len, unsigned timeout, char *err, size_t errlen);
+/*
+ * The program mail_send would run for cmdline (its first word, searched
+ * as mail_send searches it), if it exists and may be executed: 0 and its
+ * path in path; -1 and the reason in err. For keymail check and the
+ * filter's start-up check.
+ */
+int mail_send_resolve(const char *cmdline, char *path, size_t pathlen,
+    char *err, size_t errlen);
 
 #endif

@@ -391,6 +391,14 @@ headers_fill(const struct hblock *hb, const struct mail_limits *lim,
 				str_push(&m->x_loop, &m->nx_loop, v);
 			else
 				free(v);
+		} else if (field_is(f, "authentication-results")) {
+			/* Read later against authserv_id (mail/authres.c). */
+			char *v = msg_text_normalize(f->value, f->vlen, 0, NULL);
+
+			if (*v)
+				str_push(&m->auth_results, &m->nauth_results, v);
+			else
+				free(v);
 		} else if (field_is(f, "x-keyserver-sent")) {
 			char *v = msg_addr_extract(f), *c;
 
@@ -440,6 +448,9 @@ mail_msg_free(struct mail_msg *m)
 	for (i = 0; i < m->nx_loop; i++)
 		free(m->x_loop[i]);
 	free(m->x_loop);
+	for (i = 0; i < m->nauth_results; i++)
+		free(m->auth_results[i]);
+	free(m->auth_results);
 	for (i = 0; i < m->nksent; i++)
 		free(m->ksent[i]);
 	free(m->ksent);

@@ -382,3 +382,45 @@ out:
 	free(line);
 	return rc;
 }
+
+int
+mail_send_resolve(const char *cmdline, char *path, size_t pathlen, char *err,
+    size_t errlen)
+{
+	char *line = xstrdup(cmdline ? cmdline : ""), *save = NULL, *prog;
+	char *dirs, *d, *s2 = NULL, *cand;
+	int rc = -1, e = ENOENT;
+
+	seterr(err, errlen, "%s", "");
+	if (path != NULL && pathlen > 0)
+		*path = '\0';
+	prog = strtok_r(line, " \t", &save);
+	if (prog == NULL) {
+		seterr(err, errlen, "no mailer command configured");
+		free(line);
+		return -1;
+	}
+	/* The same search as mail_send's: the name as it is if it holds a
+	 * slash, else each directory of SEND_PATH in turn. */
+	dirs = xstrdup(strchr(prog, '/') != NULL ? "" : SEND_PATH);
+	for (d = strchr(prog, '/') != NULL ? dirs : strtok_r(dirs, ":", &s2);
+	    d != NULL; d = *d ? strtok_r(NULL, ":", &s2) : NULL) {
+		cand = *d ? xasprintf("%s/%s", d, prog) : xstrdup(prog);
+		if (access(cand, X_OK) == 0) {
+			if (path != NULL && pathlen > 0)
+				snprintf(path, pathlen, "%s", cand);
+			free(cand);
+			rc = 0;
+			break;
+		}
+		if (errno != ENOENT && errno != ENOTDIR)
+			e = errno;
+		free(cand);
+	}
+	if (rc != 0)
+		seterr(err, errlen, "%s: %s%s", prog, strerror(e),
+		    strchr(prog, '/') != NULL ? "" : " (looked for in " SEND_PATH ")");
+	free(dirs);
+	free(line);
+	return rc;
+}

@@ -100,3 +100,28 @@ fail:
 	pg_rollback(s);
 	return st;
 }
+
+enum store_status
+store_schema_version(struct store *s, int *have, int *want)
+{
+	enum store_status st;
+	PGresult *res;
+	bool exists;
+
+	*have = 0;
+	*want = store_nmigrations ? store_migrations[store_nmigrations - 1].version : 0;
+	if ((st = q(s, "schema version", "SELECT to_regclass('schema_version')"
+	    " IS NOT NULL", NULL, 0, &res)) != STORE_OK)
+		return st;
+	exists = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	if (!exists)
+		return STORE_OK;
+	if ((st = q(s, "schema version", "SELECT coalesce(max(version), 0)::int8"
+	    " FROM schema_version", NULL, 1, &res)) != STORE_OK)
+		return st;
+	if (PQntuples(res) == 1)
+		*have = (int)pg_get_int8(res, 0, 0);
+	PQclear(res);
+	return STORE_OK;
+}

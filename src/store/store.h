@@ -76,6 +76,13 @@ bool store_connected(const struct store *s);
 
 /* Create or upgrade the schema from the embedded sql/ files; idempotent. */
 enum store_status store_initdb(struct store *s);
+/*
+ * The schema as the database has it: *have the highest migration
+ * version recorded (0 when there is no schema_version table: initdb was
+ * never run) and *want the highest compiled into this program. Reads
+ * only.
+ */
+enum store_status store_schema_version(struct store *s, int *have, int *want);
 
 /*
  * Merge one checked key (pgp_key_check returned PGP_OK) into the store in
@@ -153,6 +160,22 @@ enum store_status store_signers(struct store *s, const uint8_t *ids,
  */
 enum store_status store_reply_count(struct store *s, const char *address,
     uint64_t *count);
+/*
+ * The reply counter at up to 3 levels (the recipient, its domain, all
+ * replies), in one transaction: keys[0] is counted; keys[i] (i > 0) only
+ * if the count of keys[i-1], this reply included, is at most limits[i-1].
+ * counts[i] gets each key's count this hour, this reply included (0 for
+ * a level not reached), *hour the hour counted in (seconds since the
+ * epoch, for store_reply_uncount). Keys are compared in lower case.
+ * STORE_OK, STORE_TEMPFAIL or STORE_ERROR (n not 1 to 3).
+ */
+enum store_status store_reply_count_levels(struct store *s,
+    const char *const *keys, const uint64_t *limits, size_t n,
+    uint64_t *counts, int64_t *hour);
+/* Take one reply back from each of the n keys in the given hour (the
+ * mailer did not take it). A count never goes below 0. */
+enum store_status store_reply_uncount(struct store *s, const char *const *keys,
+    size_t n, int64_t hour);
 
 /* ---- peer sync queue (sql/002-sync.sql, mail-protocol.md 4.5) -------- */
 

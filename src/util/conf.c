@@ -34,7 +34,8 @@ static const struct numkey numkeys[] = {
 	NK(max_sigs_per_uid),
 	NK(max_search), NK(max_reply_keys), NK(max_reply_size),
 	NK(max_last_days), NK(max_last_reply_keys), NK(sendmail_timeout),
-	NK(max_replies_per_hour),
+	NK(max_replies_per_hour), NK(max_domain_replies_per_hour),
+	NK(max_total_replies_per_hour),
 	NK(mget_match_limit), NK(mget_depth_limit), NK(mget_max_work),
 	NK(sync_max_message_size), NK(sync_max_age_days),
 	NK(import_batch),
@@ -54,6 +55,7 @@ static const struct {
 static const char *const strkeys[] = {
 	"database", "address", "sendmail", "help_dir", "maintainer",
 	"server_name", "index_long_keyids", "this_site", "peer",
+	"reply_to_unknown", "authserv_id", "silence_unknown_on_spf_fail",
 };
 
 /* Edit distance of two short key names (at most 63 bytes; else "far"). */
@@ -130,6 +132,9 @@ conf_defaults(struct conf *c)
 	c->max_last_reply_keys = KM_MAX_LAST_REPLY_KEYS;
 	c->sendmail_timeout = KM_SENDMAIL_TIMEOUT;
 	c->max_replies_per_hour = KM_MAX_REPLIES_PER_HOUR;
+	c->max_domain_replies_per_hour = KM_MAX_DOMAIN_REPLIES_PER_HOUR;
+	c->max_total_replies_per_hour = KM_MAX_TOTAL_REPLIES_PER_HOUR;
+	c->reply_to_unknown = 1;
 	c->mget_match_limit = KM_MGET_MATCH_LIMIT;
 	c->mget_depth_limit = KM_MGET_DEPTH_LIMIT;
 	c->mget_max_work = KM_MGET_MAX_WORK;
@@ -319,6 +324,20 @@ conf_set(struct conf *c, const char *k, const char *v)
 		set_str(&c->server_name, v);
 	else if (!strcmp(k, "index_long_keyids"))
 		return parse_bool(v, &c->index_long_keyids);
+	else if (!strcmp(k, "reply_to_unknown"))
+		return parse_bool(v, &c->reply_to_unknown);
+	else if (!strcmp(k, "silence_unknown_on_spf_fail"))
+		return parse_bool(v, &c->silence_unknown_on_spf_fail);
+	else if (!strcmp(k, "authserv_id")) {
+		/* A token as RFC 8601 writes it: no blanks, ';' or '(' */
+		if (*v == '\0' || strpbrk(v, " \t;()\"=") != NULL) {
+			snprintf(peer_err, sizeof(peer_err), "write the host name "
+			    "your MTA puts first in its Authentication-Results "
+			    "fields (OpenDMARC: AuthservID)");
+			return -1;
+		}
+		set_str(&c->authserv_id, v);
+	}
 	else if (!strcmp(k, "this_site")) {
 		if (!peer_addr_ok(v)) {	/* it goes into a header as it is */
 			snprintf(peer_err, sizeof(peer_err), "'%.120s' is not a plain "
@@ -423,6 +442,7 @@ conf_free(struct conf *c)
 	free(c->maintainer);
 	free(c->server_name);
 	free(c->this_site);
+	free(c->authserv_id);
 	for (i = 0; i < c->npeers; i++)
 		free(c->peers[i]);
 	free(c->peers);

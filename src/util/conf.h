@@ -31,6 +31,12 @@ struct conf {
 	size_t npeers;
 	char *this_site;	/* our name in X-KeyServer-Sent; default: address */
 	int index_long_keyids;	/* INDEX prints 16-hex key IDs */
+	int reply_to_unknown;	/* answer a Subject that is no command (short
+				 * reply); 0: stay silent */
+	char *authserv_id;	/* our MTA's Authentication-Results id, or NULL:
+				 * such fields are not read */
+	int silence_unknown_on_spf_fail; /* spf=fail (ours) also withholds the
+				 * reply to an unknown command */
 
 	size_t max_message_size;
 	size_t max_header_line;
@@ -52,6 +58,8 @@ struct conf {
 	size_t max_last_reply_keys;
 	size_t sendmail_timeout;
 	size_t max_replies_per_hour;	/* per recipient; 0: no limit */
+	size_t max_domain_replies_per_hour;	/* per recipient domain; 0: none */
+	size_t max_total_replies_per_hour;	/* all replies; 0: no limit */
 	size_t mget_match_limit;
 	size_t mget_depth_limit;
 	size_t mget_max_work;

@@ -37,6 +37,14 @@
  * reply_log (sql/003-ratelimit.sql); more are dropped and logged, so that
  * forged senders cannot turn the robot on a victim. 0: no limit. */
 #define KM_MAX_REPLIES_PER_HOUR	20u
+/* The same counter per recipient domain ("@example.org": many mailboxes
+ * of one domain are one victim) and for all replies together (the most
+ * mail the robot sends in an hour, whatever the senders claim to be).
+ * An address is normalised first (lower case, "+tag" removed), and a
+ * level is counted only when the narrower one let the reply through.
+ * 0: no limit at that level. */
+#define KM_MAX_DOMAIN_REPLIES_PER_HOUR	100u
+#define KM_MAX_TOTAL_REPLIES_PER_HOUR	1000u
 
 /* MGET (cmd/mget.c): each subject (a user ID, or one key ID or fingerprint
  * in hex) is matched with at most KM_MGET_MATCH_LIMIT backtracking steps

@@ -13,6 +13,7 @@
 static const char *prog = "keymail";
 static int to_syslog;
 static int quiet;
+static int stderr_info = 1;
 
 void
 log_open(const char *progname, int use_syslog)
@@ -29,6 +30,12 @@ log_set_quiet(int q)
 	quiet = q;
 }
 
+void
+log_set_stderr_info(int on)
+{
+	stderr_info = on;
+}
+
 static void
 emit(int prio, const char *errstr, const char *fmt, va_list ap)
 {
@@ -40,7 +47,7 @@ emit(int prio, const char *errstr, const char *fmt, va_list ap)
 	for (i = 0; msg[i] != '\0'; i++)
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
 			msg[i] = '?';
-	if (!quiet) {
+	if (!quiet && (prio != LOG_INFO || stderr_info)) {
 		if (errstr)
 			fprintf(stderr, "%s: %s: %s\n", prog, msg, errstr);
 		else

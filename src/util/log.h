@@ -16,6 +16,9 @@
 
 void log_open(const char *progname, int use_syslog);
 void log_set_quiet(int quiet);	/* quiet: no stderr (syslog only) */
+/* 0: log_info goes to syslog only, warnings and errors to stderr too
+ * (keymail sync from cron: no mail for every run); 1 (default): all. */
+void log_set_stderr_info(int on);
 void log_info(const char *fmt, ...) KM_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) KM_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) KM_PRINTF(1, 2);

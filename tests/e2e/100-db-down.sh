@@ -1,7 +1,8 @@
 # Database unreachable: exit 75 (EX_TEMPFAIL) and no reply, so the MTA
 # retries. Every reply is first counted in the database (the reply rate
-# limit, max_replies_per_hour), so even HELP waits for the database;
-# with the limit switched off (0) HELP needs no database and still works.
+# limits, max_replies_per_hour and the domain and total ones), so even
+# HELP waits for the database; with the limits switched off (0) HELP
+# needs no database and still works.
 . "$KM_TOP/tests/lib.sh"
 km_newdb down
 km_gpg_init
@@ -14,7 +15,7 @@ check_eq "no reply sent" "$(nreplies)" 0
 km_mail "$T/get.eml" "GET dana"; km_filter "$T/get.eml"; check_eq "GET with database down -> 75" "$rc" 75
 km_mail "$T/h.eml" "HELP"; km_filter "$T/h.eml"; check_eq "HELP with database down -> 75" "$rc" 75
 check_eq "HELP not answered without the rate limit table" "$(nreplies)" 0
-echo "max_replies_per_hour = 0" >> "$T/keymail.conf"
+printf 'max_replies_per_hour = 0\nmax_domain_replies_per_hour = 0\nmax_total_replies_per_hour = 0\n' >> "$T/keymail.conf"
 km_filter "$T/h.eml"; check_eq "HELP without database, no rate limit" "$rc" 0
 check_eq "HELP answered" "$(nreplies)" 1
 # the retry, with the database back, succeeds

@@ -100,6 +100,10 @@ K1BIN = key("key1.gpg")
 
 HELP_OK = ("exit 0", "reply yes", "subject Your command, HELP")
 NO = ("exit 0", "reply no")
+# An unknown command gets a few lines saying so, never the help text
+# (issue 15: every spam is an unknown command from a forged sender).
+UNKNOWN = ("body-has was not understood", "body-has Subject HELP",
+           "body-lacks KEYSERVER HELP", "body-lacks HOW TO SEND A COMMAND")
 
 # ---- who gets an answer ------------------------------------------------
 case("001-plain-help", msg(std(b"HELP")), *HELP_OK, "to alice@example.org",
@@ -209,7 +213,7 @@ case("040-raw-cr-in-message-id",
      msg(std(b"HELP", mid=b"x\rBcc: victim@example.net")), *HELP_OK,
      "header-lacks ^Bcc:", "header-lacks ^In-Reply-To:")
 case("041-nul-in-subject", msg(std(b"HE\0LP")), "exit 0", "reply yes",
-     "subject Your command, HE LP, was invalid")
+     "subject Your command, HE LP, was invalid", *UNKNOWN)
 case("042-nul-in-body-around-key", msg(std(b"ADD"), b"\0\0junk\0\n" + K4 + b"\0\0\n"),
      "exit 0", "reply yes", "subject Your command, ADD", "stored 1")
 case("043-invalid-utf8-subject", msg(std(b"GET \xff\xfe\xc0\xafalice")), "exit 0",
@@ -224,7 +228,7 @@ case("047-rfc2047-q-latin1-subject",
      msg(std(b"=?ISO-8859-1?Q?INDEX_M=FCller?=")), "exit 0", "reply yes",
      "subject Your command, INDEX Müller, failed", "body-has No matching keys")
 case("048-rfc2047-malformed-subject", msg(std(b"=?UTF-8?B?!!!not base64?=")), "exit 0",
-     "reply yes", "subject-has was invalid")
+     "reply yes", "subject-has was invalid", *UNKNOWN)
 case("049-rfc2047-encoded-newline-command",
      msg(std(b"=?UTF-8?Q?HELP=0A=0AADD?=")), "exit 0", "reply yes",
      "subject Your command, HELP ADD", "stored 0",
@@ -239,9 +243,9 @@ case("053-headers-only-no-body", msg(std(b"HELP"), blank=False), *HELP_OK)
 case("054-folded-subject", msg(std(b"INDEX\n   corpus\n\tkey7")), "exit 0", "reply yes",
      "subject Your command, INDEX corpus key7, failed")
 case("055-no-subject", msg([b"From: alice@example.org"]), "exit 0", "reply yes",
-     "subject-has was invalid")
+     "subject-has was invalid", *UNKNOWN)
 case("056-re-prefix-subject", msg(std(b"Re: HELP")), "exit 0", "reply yes",
-     "subject Your command, Re: HELP, was invalid")
+     "subject Your command, Re: HELP, was invalid", *UNKNOWN)
 case("057-empty-message", b"", *NO)
 case("058-binary-junk-no-headers", bytes(range(256)) * 4, *NO)
 case("059-duplicate-content-type",
@@ -390,6 +394,41 @@ case("095-our-own-message-id",
 case("096-message-id-like-ours-other-domain",
      msg([b"From: alice@example.org", b"Subject: HELP",
           b"Message-ID: <0123456789abcdef0123456789abcdef@example.org>"]), *HELP_OK)
+
+# ---- unknown commands from forged senders (issue 15, item 3) -----------
+# Our MTA is "mx.keys.test.example" (authserv_id in those cases); an
+# Authentication-Results field of any other name is somebody else's.
+AR_OURS = b"Authentication-Results: mx.keys.test.example; spf=pass smtp.mailfrom=x; dmarc=fail (p=reject dis=none) header.from=bank.example"
+AR_SPF = b"Authentication-Results: mx.keys.test.example;\n\tspf=fail (sender IP is 192.0.2.7) smtp.mailfrom=bank.example"
+AR_OTHER = b"Authentication-Results: mx.elsewhere.example; dmarc=fail header.from=bank.example"
+case("097-unknown-dmarc-fail-ours",
+     msg(std(b"Buy cheap pills", frm=b"Bank <info@bank.example>", extra=[AR_OURS])),
+     *NO, "conf authserv_id = mx.keys.test.example", "log-has dmarc=fail",
+     "# forged sender, and our MTA says so: no backscatter")
+case("098-unknown-dmarc-fail-not-ours",
+     msg(std(b"Buy cheap pills", frm=b"Bank <info@bank.example>", extra=[AR_OTHER])),
+     "exit 0", "reply yes", "subject-has was invalid", *UNKNOWN,
+     "conf authserv_id = mx.keys.test.example",
+     "# anybody can write such a field: only our MTA's counts")
+case("099-help-dmarc-fail",
+     msg(std(b"HELP", frm=b"Bank <info@bank.example>", extra=[AR_OURS])), *HELP_OK,
+     "conf authserv_id = mx.keys.test.example",
+     "# only unknown commands are withheld")
+case("100-unknown-spf-fail-default",
+     msg(std(b"hello", frm=b"Bank <info@bank.example>", extra=[AR_SPF])),
+     "exit 0", "reply yes", *UNKNOWN, "conf authserv_id = mx.keys.test.example",
+     "# spf=fail alone withholds nothing unless configured")
+case("101-unknown-spf-fail-configured",
+     msg(std(b"hello", frm=b"Bank <info@bank.example>", extra=[AR_SPF])), *NO,
+     "conf authserv_id = mx.keys.test.example", "conf silence_unknown_on_spf_fail = yes",
+     "log-has spf=fail")
+case("102-unknown-silent",
+     msg(std(b"hello")), *NO, "conf reply_to_unknown = no", "log-has reply_to_unknown",
+     "# the operator's choice: no reply to unknown commands at all")
+case("103-unknown-dmarc-fail-no-authserv-id",
+     msg(std(b"Buy cheap pills", frm=b"Bank <info@bank.example>", extra=[AR_OURS])),
+     "exit 0", "reply yes", *UNKNOWN,
+     "# without authserv_id no such field is trusted")
 
 
 def write():

@@ -2,7 +2,7 @@
  * tests/unit/pipeline_test.c - cmd/pipeline.c without a database.
  *
  * HELP and refused mail need the database only to count the reply, so
- * with max_replies_per_hour = 0 the whole pipeline runs here: a shell
+ * with the three reply limits at 0 the whole pipeline runs here: a shell
  * script stands in for the mailer and keeps what it was given. The
  * checks are what a caller acts on: the status, the command name, who
  * was answered and with what Subject; the envelope sender as the reply
@@ -125,6 +125,8 @@ main(void)
 	free(c.help_dir);
 	c.help_dir = xasprintf("%s/help", top ? top : ".");
 	c.max_replies_per_hour = 0;	/* no reply counter: no database */
+	c.max_domain_replies_per_hour = 0;
+	c.max_total_replies_per_hour = 0;
 	free(c.database);
 	c.database = xstrdup("host=/nonexistent/keymail-test dbname=x");
 
