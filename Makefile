@@ -4,7 +4,8 @@
 #   make check      install missing packages, build, run every test
 #   make demo       run the robot on sample mails against a private PostgreSQL
 #   make asan       the whole test suite under AddressSanitizer + UBSan
-#   make install    PREFIX=/usr/local
+#   make install    PREFIX=/usr/local; also creates $(SYSCONFDIR)/keymail (/etc),
+#                   never writes a configuration there
 #
 # Layers (includes only go downward): util <- pgp <- store, mail <- cmd <- keymail.c
 
@@ -12,6 +13,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 SHAREDIR  ?= $(PREFIX)/share/keymail
 MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
 B         ?= build
 
 CC        ?= cc
@@ -140,6 +142,8 @@ install: $(B)/keymail
 	install -m 644 man/keymail.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 scripts/keymail-sync.service scripts/keymail-sync.timer $(DESTDIR)$(SHAREDIR)/
 	install -m 644 sql/roles.sql $(DESTDIR)$(SHAREDIR)/
+	install -m 644 scripts/keymail.conf.example scripts/msmtprc.example $(DESTDIR)$(SHAREDIR)/
+	install -d -m 755 $(DESTDIR)$(SYSCONFDIR)/keymail
 
 clean:
 	rm -rf build

@@ -6,7 +6,10 @@
 -- database owner with CREATEROLE), in the keymail database, AFTER
 -- `keymail initdb` (and again after an upgrade's initdb that adds tables):
 --
---   sudo -u postgres psql -v ON_ERROR_STOP=1 -d keymail -f sql/roles.sql
+--   runuser -u postgres -- psql -v ON_ERROR_STOP=1 -d keymail \
+--       -f /usr/local/share/keymail/roles.sql
+--   (the installed copy: as postgres, psql cannot read a checkout under
+--   /root or another private home directory)
 --
 -- It is idempotent. It makes two group roles without LOGIN:
 --
