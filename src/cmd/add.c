@@ -402,21 +402,44 @@ on_armor(void *arg, enum pgp_armor_kind kind, const uint8_t *data, size_t len,
 	return 0;
 }
 
+/* The tag of the packet header at data (old or new format), or -1 if
+ * data does not start with one. */
+static int
+first_tag(const uint8_t *data, size_t len)
+{
+	if (len == 0 || !(data[0] & 0x80))
+		return -1;
+	return (data[0] & 0x40) ? data[0] & 0x3f : (data[0] >> 2) & 0x0f;
+}
+
 /* Does data start with a primary key packet header (public or secret,
  * old or new format)? */
 static bool
 starts_with_key(const uint8_t *data, size_t len)
 {
-	uint8_t tag;
+	int tag = first_tag(data, len);
 
-	if (len == 0 || !(data[0] & 0x80))
-		return false;
-	tag = (data[0] & 0x40) ? data[0] & 0x3f : (data[0] >> 2) & 0x0f;
 	return tag == PGP_TAG_PUBKEY || tag == PGP_TAG_SECKEY;
 }
 
+/*
+ * Is this part labelled as text or keys (or the body of a plain
+ * message)? Other parts (application/octet-stream, and
+ * application/pgp-encrypted, which Debian's mime.types gives every .pgp
+ * file, so mutt sends keys that way) are only looked into: binary data
+ * there counts only if it starts with a key or a signature packet, so
+ * that an attached picture or an encrypted message is not reported as a
+ * broken key.
+ */
+static bool
+part_is_keyish(const char *type)
+{
+	return type == NULL || strncmp(type, "text/", 5) == 0 ||
+	    strcmp(type, "application/pgp-keys") == 0;
+}
+
 static void
-add_part(struct add_state *s, const uint8_t *data, size_t len)
+add_part(struct add_state *s, const uint8_t *data, size_t len, bool keyish)
 {
 	size_t found;
 	struct buf b;
@@ -428,7 +451,11 @@ add_part(struct add_state *s, const uint8_t *data, size_t len)
 	/* A binary attachment (application/pgp-keys, .gpg): the first octet of
 	 * an OpenPGP packet always has its top bit set; text never starts so. */
 	if (data[0] & 0x80) {
-		add_binary(s, data, len);
+		int tag = first_tag(data, len);
+
+		if (keyish || tag == PGP_TAG_PUBKEY || tag == PGP_TAG_SECKEY ||
+		    tag == PGP_TAG_SIG)
+			add_binary(s, data, len);
 		return;
 	}
 	/* A key pasted as bare base64, its armor lines lost: only if the
@@ -518,7 +545,8 @@ cmd_add(struct cmd_ctx *ctx, const struct mail_part *parts, size_t nparts,
 
 	add_state_init(&s, ctx, r);
 	for (i = 0; i < nparts && s.st == STORE_OK && !s.limit_hit; i++)
-		add_part(&s, parts[i].data, parts[i].len);
+		add_part(&s, parts[i].data, parts[i].len,
+		    part_is_keyish(parts[i].content_type));
 	return add_finish(&s, r);
 }
 
@@ -528,6 +556,6 @@ cmd_add_blob(struct cmd_ctx *ctx, const uint8_t *data, size_t len, struct cmd_re
 	struct add_state s;
 
 	add_state_init(&s, ctx, r);
-	add_part(&s, data, len);
+	add_part(&s, data, len, true);
 	return add_finish(&s, r);
 }
