@@ -75,7 +75,7 @@ sync_instance() {
 sync_psql() { psql "$KM_TEST_PG dbname=km_sync_$1_$$" -qAtc "$2"; }
 
 # sync_run NAME: one `keymail sync` of instance NAME; sets $rc
-sync_run() { "$KEYMAIL" -c "$T/$1.conf" sync >>"$T/sync-$1.log" 2>&1; rc=$?; }
+sync_run() { "$KEYMAIL" -c "$T/$1.conf" sync -v >>"$T/sync-$1.log" 2>&1; rc=$?; }
 
 # sync_until_quiet NAME...: sync every instance in turn until a whole
 # round adds nothing to the router log (at most 8 rounds); sets $rounds

@@ -93,7 +93,7 @@ check_eq "report: not queued" "$(queued "$MAX")" ""
 # ourselves, and sends to a peer listed twice once (first line wins). Ida (trail: up, third) goes only to Other; Lea (user ADD)
 # to all three; Ned (user ADD, EdDSA) not to up, a pks peer (the
 # default profile), which cannot read EdDSA keys.
-km_sync() { "$KEYMAIL" sync >>"$T/sync.log" 2>&1; rc=$?; }
+km_sync() { "$KEYMAIL" sync -v >>"$T/sync.log" 2>&1; rc=$?; }
 km_sync; check_eq "sync exit" "$rc" 0
 to_of() { for f in "$T"/outbox/*.eml; do
 	if grep -q '^Subject: incremental$' "$f" && [ "$(msg_fprs "$f")" = "$1" ]; then

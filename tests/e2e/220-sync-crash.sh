@@ -5,6 +5,8 @@
 #   gets it on the next run, and nobody gets anything twice;
 # - two runs at once: the second says so and exits 0, no double send;
 # - database down: exit 75.
+# The runs use -v: without it, keymail sync writes its per-message lines
+# and its summary to syslog only (stderr gets warnings and errors).
 . "$KM_TOP/tests/lib.sh"
 . "$KM_TOP/tests/sync-lib.sh"
 km_newdb crash
@@ -75,7 +77,7 @@ reset_state() { rm -f "$T"/state/count "$T"/state/kill-at "$T"/state/fail-to "$T
 # Keys go in queue order, each to p1, p2, p3: messages 1-3 finish the
 # first key (its entry leaves the queue), 4 is the second key to p1.
 echo 5 >"$T/state/kill-at"
-"$KEYMAIL" sync >"$T/run1.log" 2>&1; rc=$?
+"$KEYMAIL" sync -v >"$T/run1.log" 2>&1; rc=$?
 check_eq "run 1 was killed" "$rc" 137
 check_eq "four messages accepted before the kill" "$(ls "$T/mail" | wc -l)" 4
 check_eq "two keys still queued" "$(q 'select count(*) from sync_queue')" 2
@@ -87,7 +89,7 @@ i=0
 while [ "$(lock_held)" != 0 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "the killed run's lock went with its session" "$(lock_held)" 0
 reset_state
-"$KEYMAIL" sync >"$T/run2.log" 2>&1; rc=$?
+"$KEYMAIL" sync -v >"$T/run2.log" 2>&1; rc=$?
 check_eq "run 2 exit" "$rc" 0
 # A run that ends gives the lock back itself: free the moment it exits,
 # so that the runs below, each started right after the one before, all
@@ -98,7 +100,7 @@ check_eq "nine distinct (peer, key) pairs: none twice" "$(pairs | uniq | wc -l)"
 check_eq "every key to every peer" "$(pairs | cut -d. -f1-2 | sort | uniq -c | awk '{print $1}' | sort -u)" 3
 check_eq "run 2 sent the five that were left" "$(grep -c 'sync: sent' "$T/run2.log")" 5
 check_eq "queue empty" "$(q 'select count(*) from sync_queue')" 0
-"$KEYMAIL" sync >"$T/run3.log" 2>&1
+"$KEYMAIL" sync -v >"$T/run3.log" 2>&1
 check_eq "run 3 sends nothing" "$(ls "$T/mail" | wc -l)" 9
 
 # ---- the mailer fails for one peer ------------------------------------
@@ -108,13 +110,13 @@ gpg --armor --export amy@example.org >"$T/amy2.asc"
 km_mail "$T/add-amy2.eml" ADD "$T/amy2.asc" 'amy <amy@example.org>'
 km_filter "$T/add-amy2.eml"
 echo p2@peer.example >"$T/state/fail-to"
-"$KEYMAIL" sync >"$T/run4.log" 2>&1; rc=$?
+"$KEYMAIL" sync -v >"$T/run4.log" 2>&1; rc=$?
 check_eq "mailer failure: sync still exits 0" "$rc" 0
 check "the failure is logged" grep -q 'p2@peer.example not sent' "$T/run4.log"
 check_eq "the other two peers got it" "$(ls "$T/mail" | cut -d. -f1-2 | sort | tr '\n' ' ')" "p1@peer.example p3@peer.example "
 check_eq "still queued for p2" "$(q 'select sent::text from sync_queue')" "{p1@peer.example,p3@peer.example}"
 reset_state
-"$KEYMAIL" sync >"$T/run5.log" 2>&1
+"$KEYMAIL" sync -v >"$T/run5.log" 2>&1
 check_eq "next run: p2 only" "$(ls "$T/mail" | cut -d. -f1-2 | sort | tr '\n' ' ')" "p1@peer.example p2@peer.example p3@peer.example "
 check_eq "queue empty again" "$(q 'select count(*) from sync_queue')" 0
 
@@ -125,12 +127,12 @@ gpg --armor --export ben@example.org >"$T/ben2.asc"
 km_mail "$T/add-ben2.eml" ADD "$T/ben2.asc" 'ben <ben@example.org>'
 km_filter "$T/add-ben2.eml"
 : >"$T/state/hold"
-"$KEYMAIL" sync >"$T/run6.log" 2>&1 &
+"$KEYMAIL" sync -v >"$T/run6.log" 2>&1 &
 first=$!
 i=0
 while [ ! -f "$T/state/holding" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 check "first run is in its mailer" test -f "$T/state/holding"
-"$KEYMAIL" sync >"$T/run7.log" 2>&1; rc=$?
+"$KEYMAIL" sync -v >"$T/run7.log" 2>&1; rc=$?
 check_eq "second run exits 0" "$rc" 0
 check "second run says another is active" grep -q 'another keymail sync is running' "$T/run7.log"
 : >"$T/state/release"
@@ -141,6 +143,6 @@ reset_state
 
 # ---- database down ------------------------------------------------------
 sed -i "s|^database = .*|database = host=/nonexistent/socket dbname=none connect_timeout=2|" "$T/keymail.conf"
-"$KEYMAIL" sync >"$T/run8.log" 2>&1; rc=$?
+"$KEYMAIL" sync -v >"$T/run8.log" 2>&1; rc=$?
 check_eq "database down: exit 75" "$rc" 75
 km_done

@@ -42,7 +42,7 @@ km_filter "$T/incr.eml"
 km_mail "$T/add.eml" ADD "$T/eve.asc" 'Eve <eve@example.org>'
 km_filter "$T/add.eml"
 rm -f "$T"/outbox/*
-"$KEYMAIL" sync >"$T/sync.log" 2>&1; check_eq "sync exit" "$?" 0
+"$KEYMAIL" sync -v >"$T/sync.log" 2>&1; check_eq "sync exit" "$?" 0
 
 # check.py FILE THIS_SITE TRAIL...: the contract; prints the packet tags
 cat >"$T/check.py" <<'PY'
