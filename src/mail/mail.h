@@ -47,7 +47,9 @@ struct mail_limits {
 };
 
 /* A decoded body part that may carry keys: text/ *, application/pgp-keys,
- * or the whole body of a non-MIME message. Transfer encoding undone. */
+ * application/octet-stream, application/pgp-encrypted, any other type
+ * with a file name ending in .asc, .gpg, .pgp, .key or .rev, or the
+ * whole body of a non-MIME message. Transfer encoding undone. */
 struct mail_part {
 	char *content_type;	/* lower-case "type/subtype" */
 	uint8_t *data;		/* NUL-terminated for convenience, len excludes it */

@@ -162,7 +162,7 @@ disposition_filename(const struct hblock *hb)
 static bool
 has_key_suffix(const char *name)
 {
-	static const char *const sfx[] = { ".asc", ".gpg", ".pgp", ".key" };
+	static const char *const sfx[] = { ".asc", ".gpg", ".pgp", ".key", ".rev" };
 	size_t n, i;
 
 	if (name == NULL)
@@ -407,10 +407,18 @@ walk_entity(struct walk *w, const struct hblock *hb, const char *body,
 	}
 	if (ci.multipart)		/* no usable boundary: read as text */
 		strcpy(ci.type, "text/plain");
+	/*
+	 * Kept: text, keys, and the two types mail programs give key files
+	 * they do not know: application/octet-stream, and
+	 * application/pgp-encrypted, which Debian's mime.types assigns to
+	 * every .pgp file (so mutt sends keys that way). ADD looks into
+	 * them for key material and ignores what is not (cmd/add.c). Any
+	 * other type counts only if its file name looks like a key's.
+	 */
 	if (!top && strncmp(ci.type, "text/", 5) != 0 &&
-	    strcmp(ci.type, "application/pgp-keys") != 0) {
-		if (strcmp(ci.type, "application/octet-stream") != 0)
-			goto done;
+	    strcmp(ci.type, "application/pgp-keys") != 0 &&
+	    strcmp(ci.type, "application/octet-stream") != 0 &&
+	    strcmp(ci.type, "application/pgp-encrypted") != 0) {
 		fname = disposition_filename(hb);
 		if (!has_key_suffix(fname) && !has_key_suffix(ci.name))
 			goto done;

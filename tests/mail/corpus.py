@@ -366,8 +366,8 @@ case("089-octet-stream-exe-attachment",
      msg(std(b"ADD", extra=[b"MIME-Version: 1.0", b"Content-Type: multipart/mixed; boundary=os"]),
          multipart(b"os", [b"Content-Type: application/octet-stream\n"
                            b"Content-Disposition: attachment; filename=\"key.exe\"\n\n" + K4])),
-     "exit 0", "reply yes", "subject Your command, ADD, failed", "stored 0",
-     "# binary attachments count only if named like a key (.asc .gpg .pgp .key)")
+     "exit 0", "reply yes", "subject Your command, ADD", "stored 1",
+     "# an octet-stream part is looked into for key material whatever its name (issue 15)")
 case("090-multipart-without-boundary",
      msg(std(b"ADD", extra=[b"MIME-Version: 1.0", b"Content-Type: multipart/mixed"]), K5),
      "exit 0", "reply yes", "subject Your command, ADD", "stored 1",
@@ -429,6 +429,39 @@ case("103-unknown-dmarc-fail-no-authserv-id",
      msg(std(b"Buy cheap pills", frm=b"Bank <info@bank.example>", extra=[AR_OURS])),
      "exit 0", "reply yes", *UNKNOWN,
      "# without authserv_id no such field is trusted")
+
+# ---- attachments as mail programs label them (issue 15, item 6) --------
+case("104-pgp-encrypted-binary-key",
+     msg(std(b"ADD", extra=[b"MIME-Version: 1.0", b"Content-Type: multipart/mixed; boundary=pe"]),
+         multipart(b"pe", [b"Content-Type: text/plain\n\nMy key is attached.\n",
+                           b"Content-Type: application/pgp-encrypted\n"
+                           b"Content-Disposition: attachment; filename=\"key1.pgp\"\n"
+                           b"Content-Transfer-Encoding: base64\n\n" + b64(K1BIN)])),
+     "exit 0", "reply yes", "subject Your command, ADD", "stored 1",
+     "# Debian's mime.types labels .pgp application/pgp-encrypted; mutt sends keys so")
+case("105-pgp-encrypted-armored-key",
+     msg(std(b"ADD", extra=[b"MIME-Version: 1.0", b"Content-Type: multipart/mixed; boundary=pe"]),
+         multipart(b"pe", [b"Content-Type: application/pgp-encrypted; name=\"key2.pgp\"\n\n" + K2])),
+     "exit 0", "reply yes", "subject Your command, ADD", "stored 1")
+case("106-octet-stream-not-a-key",
+     msg(std(b"ADD", extra=[b"MIME-Version: 1.0", b"Content-Type: multipart/mixed; boundary=ns"]),
+         multipart(b"ns", [b"Content-Type: application/octet-stream\n"
+                           b"Content-Disposition: attachment; filename=\"photo.jpg\"\n"
+                           b"Content-Transfer-Encoding: base64\n\n" +
+                           b64(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)))])),
+     "exit 0", "reply yes", "subject Your command, ADD, failed", "stored 0",
+     "body-has No public key block was found", "body-lacks rejected",
+     "# binary that does not start with a key or signature packet is not a broken key")
+case("107-pgp-mime-encrypted-message",
+     msg(std(b"ADD", extra=[b"MIME-Version: 1.0",
+                            b"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=en"]),
+         multipart(b"en", [b"Content-Type: application/pgp-encrypted\n\nVersion: 1\n",
+                           b"Content-Type: application/octet-stream; name=\"encrypted.asc\"\n\n"
+                           b"-----BEGIN PGP MESSAGE-----\n\nhF4DAAAAAAAAAAASAQdAAAAA\n=AAAA\n"
+                           b"-----END PGP MESSAGE-----\n"])),
+     "exit 0", "reply yes", "subject Your command, ADD, failed", "stored 0",
+     "body-has No public key block was found",
+     "# an encrypted message is no key: nothing to report about it")
 
 
 def write():

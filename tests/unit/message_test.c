@@ -232,7 +232,7 @@ static const struct mcase cases[] = {
 	    "Subject: inner\n\ninner text\n--o--\n",
 	  .from = "a@example.org", .subject = XNULL,
 	  .nparts = 1, .t0 = "text/plain", .d0 = "inner text" },
-	{ .name = "octet-stream .asc kept, image skipped",
+	{ .name = "octet-stream kept whatever its name, image skipped",
 	  .raw = "From: a@example.org\nContent-Type: multipart/mixed; boundary=q\n\n"
 	    "--q\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\n"
 	    "iVBORw0KGgo=\n"
@@ -241,8 +241,18 @@ static const struct mcase cases[] = {
 	    "--q\nContent-Type: application/octet-stream\n"
 	    "Content-Disposition: attachment; filename=\"alice.exe\"\n\nMZ\n"
 	    "--q\nContent-Type: application/octet-stream; name=bob.gpg\n\nK2\n--q--\n",
-	  .nparts = 2, .t0 = "application/octet-stream", .d0 = "KEY",
-	  .t1 = "application/octet-stream", .d1 = "K2" },
+	  .nparts = 3, .t0 = "application/octet-stream", .d0 = "KEY",
+	  .t1 = "application/octet-stream", .d1 = "MZ" },
+	{ .name = "pgp-encrypted kept (Debian's type for .pgp), other types by name",
+	  .raw = "From: a@example.org\nContent-Type: multipart/mixed; boundary=q\n\n"
+	    "--q\nContent-Type: application/pgp-encrypted\n"
+	    "Content-Disposition: attachment; filename=\"alice.pgp\"\n\nPGP\n"
+	    "--q\nContent-Type: application/pdf\n"
+	    "Content-Disposition: attachment; filename=\"alice.pdf\"\n\nPDF\n"
+	    "--q\nContent-Type: application/x-unknown\n"
+	    "Content-Disposition: attachment; filename=\"alice.rev\"\n\nREV\n--q--\n",
+	  .nparts = 2, .t0 = "application/pgp-encrypted", .d0 = "PGP",
+	  .t1 = "application/x-unknown", .d1 = "REV" },
 	{ .name = "unterminated multipart",
 	  .raw = "From: a@example.org\nContent-Type: multipart/mixed; boundary=u\n\n"
 	    "--u\n\nfirst\n--u\nContent-Type: text/plain\n\ncut off here",
