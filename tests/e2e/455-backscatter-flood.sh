@@ -7,6 +7,14 @@
 # mailer did not take uses up no quota.
 . "$KM_TOP/tests/lib.sh"
 km_newdb flood
+# The counters are per clock hour of the database session's time zone,
+# and a flood that straddled two hours would see them start again. As in
+# 425: every session (psql's and keymail's, through libpq's PGTZ) gets a
+# zone whose hour has just begun, UTC less the minutes past the UTC hour.
+m=$(psql "$KM_DB" -Atc "select extract(minute from now() at time zone 'UTC')::int")
+PGTZ=$(printf 'KMT+00:%02d' "$m"); export PGTZ
+check_eq "the test's clock hour has just begun" \
+    "$(psql "$KM_DB" -Atc "select now() - date_trunc('hour', now()) < interval '2 minutes'")" t
 cat >> "$T/keymail.conf" <<EOC
 max_replies_per_hour = 3
 max_domain_replies_per_hour = 5
