@@ -1,6 +1,6 @@
 /*
  * pgp/armor.c - ASCII armor (RFC 9580 6, RFC 4880 6.2): find and decode
- * every armor block in a text, and write one PUBLIC KEY BLOCK.
+ * every armor block in a text, and write a PUBLIC KEY BLOCK or a MESSAGE.
  *
  * The text is untrusted (a mail body). We are liberal in what we read,
  * like mail-protocol.md 3.1 recommends, because keys arrive mangled by
@@ -421,16 +421,19 @@ b64_quantum(const uint8_t *p, size_t n, char q[4])
 	q[3] = n > 2 ? b64chars[v & 63] : '=';
 }
 
-int
-pgp_armor_encode(const uint8_t *data, size_t len, struct buf *out)
+/* BEGIN line with label, empty line, 64-column base64, CRC line if crc,
+ * END line; LF line ends. out is left as it was when its cap is hit. */
+static int
+armor_encode(const char *label, const uint8_t *data, size_t len, bool crc,
+    struct buf *out)
 {
 	size_t len0 = out->len, i, n;
-	uint32_t crc = pgp_crc24(data, len);
+	uint32_t sum = pgp_crc24(data, len);
 	uint8_t c[3];
 	char line[66], q[4];
 	int rc = 0;
 
-	rc |= buf_puts(out, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n");
+	rc |= buf_printf(out, "-----BEGIN PGP %s-----\n\n", label);
 	for (i = 0; i < len && rc == 0; i += 48) {
 		size_t k, chunk = len - i < 48 ? len - i : 48;
 
@@ -444,13 +447,16 @@ pgp_armor_encode(const uint8_t *data, size_t len, struct buf *out)
 		line[n++] = '\n';
 		rc |= buf_append(out, line, n);
 	}
-	c[0] = (uint8_t)(crc >> 16);
-	c[1] = (uint8_t)(crc >> 8);
-	c[2] = (uint8_t)crc;
-	b64_quantum(c, 3, q);
-	rc |= buf_putc(out, '=');
-	rc |= buf_append(out, q, 4);
-	rc |= buf_puts(out, "\n-----END PGP PUBLIC KEY BLOCK-----\n");
+	if (crc) {
+		c[0] = (uint8_t)(sum >> 16);
+		c[1] = (uint8_t)(sum >> 8);
+		c[2] = (uint8_t)sum;
+		b64_quantum(c, 3, q);
+		rc |= buf_putc(out, '=');
+		rc |= buf_append(out, q, 4);
+		rc |= buf_putc(out, '\n');
+	}
+	rc |= buf_printf(out, "-----END PGP %s-----\n", label);
 	if (rc != 0) {
 		out->len = len0;
 		if (out->data != NULL)
@@ -458,4 +464,17 @@ pgp_armor_encode(const uint8_t *data, size_t len, struct buf *out)
 		return -1;
 	}
 	return 0;
+}
+
+int
+pgp_armor_encode(const uint8_t *data, size_t len, struct buf *out)
+{
+	return armor_encode("PUBLIC KEY BLOCK", data, len, true, out);
+}
+
+int
+pgp_armor_encode_message(const uint8_t *data, size_t len, bool crc,
+    struct buf *out)
+{
+	return armor_encode("MESSAGE", data, len, crc, out);
 }

@@ -237,6 +237,11 @@ enum pgp_status pgp_base64_decode(const char *text, size_t len,
  * line, END line, LF line ends. Returns -1 if out's cap is exceeded. */
 int pgp_armor_encode(const uint8_t *data, size_t len, struct buf *out);
 
+/* The same for an encrypted message: BEGIN PGP MESSAGE; the CRC line only
+ * when crc is true (RFC 9580 6.1 forbids it after a v2 SEIPD packet). */
+int pgp_armor_encode_message(const uint8_t *data, size_t len, bool crc,
+    struct buf *out);
+
 uint32_t pgp_crc24(const uint8_t *data, size_t len);
 
 /* ---- packet.c / key.c ------------------------------------------------- */
