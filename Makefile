@@ -80,6 +80,11 @@ $(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(B)/libkeymail.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(B)/libkeymail.a $(LDLIBS)
 
+# Test programs that drive the library from the e2e scripts (not installed).
+$(B)/tests/tools/%: tests/tools/%.c $(B)/libkeymail.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libkeymail.a $(LDLIBS)
+
 deps:
 	sh scripts/deps.sh
 
@@ -88,7 +93,7 @@ check: deps
 	sh tests/run $(B)
 
 all-tests: $(B)/keymail $(UNIT_BINS) $(FUZZ_REPLAY) $(B)/bench/kmgen \
-    $(B)/tests/control-verdict
+    $(B)/tests/control-verdict $(B)/tests/tools/km_encrypt
 
 unit: $(UNIT_BINS)
 

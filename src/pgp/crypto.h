@@ -2,7 +2,8 @@
  * pgp/crypto.h - the raw cryptographic primitives that encrypting to a
  * key needs (owner-control.md 6.3), declared without gcrypt.h so that pgp
  * code can call them. Implemented by the libgcrypt adapter:
- * pgp/gcrypt/primitives.c (public-key operations, key wrap, CFB, OCB, HKDF)
+ * pgp/gcrypt/primitives.c (public-key operations, key wrap, CFB, AEAD,
+ * HKDF)
  * and pgp/gcrypt/random.c (strong random bytes). Hashing (SHA-1 for the
  * MDC, SHA-256 for tokens) is pgp_hash_* in pgp.h.
  *
@@ -65,12 +66,12 @@ int pgp_crypto_aes_wrap(const uint8_t *kek, size_t keklen, const uint8_t *in,
 int pgp_crypto_cfb_encrypt(int sym, const uint8_t *key, uint8_t *data,
     size_t len);
 
-/* One OCB (RFC 7253) encryption with a 16-octet tag: len octets of in to
- * out (may be the same buffer), nonce of 1..15 octets, additional data
- * aad (may be empty). */
-int pgp_crypto_ocb_encrypt(int sym, const uint8_t *key, const uint8_t *nonce,
-    size_t noncelen, const uint8_t *aad, size_t aadlen, const uint8_t *in,
-    size_t len, uint8_t *out, uint8_t tag[16]);
+/* One AEAD encryption with a 16-octet tag: EAX, OCB (RFC 7253) or GCM
+ * (PGP_AEAD_*), len octets of in to out (may be the same buffer), nonce
+ * of 1..16 octets, additional data aad (may be empty). */
+int pgp_crypto_aead_encrypt(int sym, int aead, const uint8_t *key,
+    const uint8_t *nonce, size_t noncelen, const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16]);
 
 /* ---- public key ---------------------------------------------------------- */
 

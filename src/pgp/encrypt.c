@@ -1,6 +1,6 @@
 /*
  * pgp/encrypt.c - the OpenPGP framing of an encrypted message: PKESK v3
- * and v6 (RFC 9580 5.1), SEIPD v1 with MDC and v2 with chunked OCB
+ * and v6 (RFC 9580 5.1), SEIPD v1 with MDC and v2 with chunked AEAD
  * (5.13), the literal data packet (5.9), the armor; and the entry points
  * pgp_encrypt / pgp_encrypt_to_key. encrypt.h says what comes out and
  * why; recipient.c chooses the recipients and reads their key material;
@@ -30,7 +30,7 @@
 #define TAG_LITERAL	11
 #define TAG_SEIPD	18
 #define BLOCK		16	/* every cipher here is AES */
-#define OCB_NONCE	15
+#define MAX_NONCE	16
 #define TAG_LEN		16
 #define SALT_LEN	32
 #define MAX_KEYLEN	32
@@ -434,20 +434,33 @@ pgp_enc_seipd1(int cipher, const uint8_t *sk, const uint8_t *inner,
 	return st;
 }
 
+/* Nonce length of an AEAD mode (RFC 9580 5.13.3-5); 0: not one we do. */
+static size_t
+aead_nonce_len(int aead)
+{
+	switch (aead) {
+	case PGP_AEAD_EAX: return 16;
+	case PGP_AEAD_OCB: return 15;
+	case PGP_AEAD_GCM: return 12;
+	default: return 0;
+	}
+}
+
 enum pgp_enc_status
 pgp_enc_seipd2(int cipher, int aead, int chunk_octet, const uint8_t *sk,
     const uint8_t *inner, size_t innerlen, const struct pgp_rand *rand,
     struct buf *out)
 {
 	size_t keylen = pgp_crypto_cipher_keylen(cipher), chunk, nchunks, i;
-	size_t total, off, n, ivlen = OCB_NONCE - 8;
-	uint8_t hdr[5], mk[MAX_KEYLEN + OCB_NONCE], nonce[OCB_NONCE];
+	size_t total, off, n, noncelen = aead_nonce_len(aead), ivlen;
+	uint8_t hdr[5], mk[MAX_KEYLEN + MAX_NONCE], nonce[MAX_NONCE];
 	uint8_t aad[5 + 8], *body, *p;
 	enum pgp_enc_status st = PGP_ENC_FAIL;
 
-	if (keylen == 0 || aead != PGP_AEAD_OCB || chunk_octet < 0 ||
+	if (keylen == 0 || noncelen == 0 || chunk_octet < 0 ||
 	    chunk_octet > 16 || innerlen > PGP_ENC_MAX_PLAINTEXT + 64)
 		return PGP_ENC_FAIL;
+	ivlen = noncelen - 8;
 	chunk = (size_t)1 << (chunk_octet + 6);
 	nchunks = (innerlen + chunk - 1) / chunk;
 	total = 4 + SALT_LEN + innerlen + (nchunks + 1) * TAG_LEN;
@@ -470,8 +483,8 @@ pgp_enc_seipd2(int cipher, int aead, int chunk_octet, const uint8_t *sk,
 	for (i = 0; i < nchunks; i++) {
 		n = innerlen - i * chunk < chunk ? innerlen - i * chunk : chunk;
 		be64(nonce + ivlen, i);
-		if (pgp_crypto_ocb_encrypt(cipher, mk, nonce, OCB_NONCE, hdr,
-		    sizeof(hdr), inner + i * chunk, n, p, p + n) !=
+		if (pgp_crypto_aead_encrypt(cipher, aead, mk, nonce, noncelen,
+		    hdr, sizeof(hdr), inner + i * chunk, n, p, p + n) !=
 		    PGP_CRYPTO_OK)
 			goto out;
 		p += n + TAG_LEN;
@@ -480,7 +493,7 @@ pgp_enc_seipd2(int cipher, int aead, int chunk_octet, const uint8_t *sk,
 	be64(nonce + ivlen, nchunks);
 	memcpy(aad, hdr, sizeof(hdr));
 	be64(aad + sizeof(hdr), innerlen);
-	if (pgp_crypto_ocb_encrypt(cipher, mk, nonce, OCB_NONCE, aad,
+	if (pgp_crypto_aead_encrypt(cipher, aead, mk, nonce, noncelen, aad,
 	    sizeof(aad), NULL, 0, p, p) != PGP_CRYPTO_OK)
 		goto out;
 	st = put_packet(out, TAG_SEIPD, body, total);
@@ -520,37 +533,46 @@ literal(const uint8_t *text, size_t len, struct buf *out)
 	return 0;
 }
 
-/* v6: the first AES-OCB ciphersuite of the newest recipient's list that
- * every other recipient lists too; a recipient without a list supports
- * AES-128-OCB only (RFC 9580 5.2.3.15). Default AES-128-OCB. */
-static int
-choose_aead_cipher(const struct pgp_enc_recipient *r, size_t n)
+/* Does list (n pairs, or AES-128-OCB alone when n is 0: RFC 9580
+ * 5.2.3.15 makes it the implicit one) hold the ciphersuite (c, a)? */
+static bool
+lists(const uint8_t *list, size_t n, uint8_t c, uint8_t a)
 {
-	static const uint8_t dflt[2] = { PGP_SYM_AES128, PGP_AEAD_OCB };
-	const uint8_t *list = r[0].naead_prefs ? r[0].aead_prefs : dflt;
-	size_t nlist = r[0].naead_prefs ? r[0].naead_prefs : 1, i, j, k;
+	size_t i;
 
-	for (i = 0; i < nlist; i++) {
-		uint8_t c = list[2 * i], a = list[2 * i + 1];
+	if (n == 0)
+		return c == PGP_SYM_AES128 && a == PGP_AEAD_OCB;
+	for (i = 0; i < n; i++)
+		if (list[2 * i] == c && list[2 * i + 1] == a)
+			return true;
+	return false;
+}
+
+/* v6: the first ciphersuite of the newest recipient's Preferred AEAD
+ * Ciphersuites that keymail can do (AES with EAX, OCB or GCM) and every
+ * other recipient lists too; else AES-128-OCB, which all must support. */
+static void
+choose_suite(const struct pgp_enc_recipient *r, size_t n, int *cipher,
+    int *aead)
+{
+	size_t i, j;
+
+	*cipher = PGP_SYM_AES128;
+	*aead = PGP_AEAD_OCB;
+	for (i = 0; i < r[0].naead_prefs; i++) {
+		uint8_t c = r[0].aead_prefs[2 * i], a = r[0].aead_prefs[2 * i + 1];
 		bool all = true;
 
-		if (a != PGP_AEAD_OCB || pgp_crypto_cipher_keylen(c) == 0)
+		if (pgp_crypto_cipher_keylen(c) == 0 || aead_nonce_len(a) == 0)
 			continue;
-		for (j = 1; j < n && all; j++) {
-			const uint8_t *l = r[j].naead_prefs ? r[j].aead_prefs :
-			    dflt;
-			size_t nl = r[j].naead_prefs ? r[j].naead_prefs : 1;
-			bool found = false;
-
-			for (k = 0; k < nl; k++)
-				if (l[2 * k] == c && l[2 * k + 1] == a)
-					found = true;
-			all = found;
+		for (j = 1; j < n && all; j++)
+			all = lists(r[j].aead_prefs, r[j].naead_prefs, c, a);
+		if (all) {
+			*cipher = c;
+			*aead = a;
+			return;
 		}
-		if (all)
-			return c;
 	}
-	return PGP_SYM_AES128;
 }
 
 enum pgp_enc_status
@@ -565,7 +587,7 @@ pgp_encrypt_to_key(const struct pgp_key *key, time_t now, const uint8_t *text,
 	uint8_t sk[MAX_KEYLEN];
 	size_t n, i, sklen;
 	unsigned nbad;
-	int cipher = PGP_SYM_AES128;
+	int cipher = PGP_SYM_AES128, aead = 0;
 	enum pgp_enc_status st;
 
 	if (res != NULL)
@@ -578,7 +600,7 @@ pgp_encrypt_to_key(const struct pgp_key *key, time_t now, const uint8_t *text,
 	if (st != PGP_ENC_OK)
 		return st;
 	if (v6) {
-		cipher = choose_aead_cipher(r, n);
+		choose_suite(r, n, &cipher, &aead);
 	} else {
 		cipher = PGP_SYM_AES256;
 		for (i = 0; i < n; i++)
@@ -597,7 +619,7 @@ pgp_encrypt_to_key(const struct pgp_key *key, time_t now, const uint8_t *text,
 		if ((st = pgp_enc_pkesk(&r[i], cipher, sk, sklen, rand,
 		    &msg)) != PGP_ENC_OK)
 			goto out;
-	st = v6 ? pgp_enc_seipd2(cipher, PGP_AEAD_OCB, PGP_ENC_CHUNK_OCTET, sk,
+	st = v6 ? pgp_enc_seipd2(cipher, aead, PGP_ENC_CHUNK_OCTET, sk,
 	    inner.data, inner.len, rand, &msg) :
 	    pgp_enc_seipd1(cipher, sk, inner.data, inner.len, rand, &msg);
 	if (st != PGP_ENC_OK)
@@ -616,7 +638,7 @@ pgp_encrypt_to_key(const struct pgp_key *key, time_t now, const uint8_t *text,
 			res->recipient[i].algo = r[i].algo;
 		}
 		res->cipher = (uint8_t)cipher;
-		res->aead = v6 ? PGP_AEAD_OCB : 0;
+		res->aead = (uint8_t)aead;
 	}
 out:
 	secret_wipe(sk, sizeof(sk));

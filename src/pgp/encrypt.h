@@ -9,9 +9,10 @@
  *  - v4 key: v3 PKESKs and a v1 SEIPD packet (CFB + MDC), AES-256 when
  *    every recipient prefers it, else AES-128 (C14: even when the key
  *    advertises SEIPD v2, which GnuPG 2.2 and 2.4 cannot read);
- *  - v6 key: v6 PKESKs and a v2 SEIPD packet, AES-OCB (the first AES-OCB
- *    ciphersuite every recipient lists, else AES-128-OCB), chunk size
- *    octet 6.
+ *  - v6 key: v6 PKESKs and a v2 SEIPD packet: the first ciphersuite of
+ *    the key's Preferred AEAD Ciphersuites that keymail can do (AES-128,
+ *    -192 or -256 with OCB, EAX or GCM) and every recipient lists, else
+ *    AES-128-OCB (the one all must support); chunk size octet 6.
  * Recipients (recipient.c): every valid encryption-capable component of
  * the key (key flags 0x04/0x08, or by algorithm when a binding has no key
  * flags; valid binding; not revoked; not expired at "now"), newest first,
@@ -151,7 +152,7 @@ enum pgp_enc_status pgp_enc_seipd1(int cipher, const uint8_t *sk,
     const uint8_t *inner, size_t innerlen, const struct pgp_rand *rand,
     struct buf *out);
 
-/* A v2 SEIPD packet (AEAD: PGP_AEAD_OCB only) around inner. */
+/* A v2 SEIPD packet (AEAD: PGP_AEAD_EAX, _OCB or _GCM) around inner. */
 enum pgp_enc_status pgp_enc_seipd2(int cipher, int aead, int chunk_octet,
     const uint8_t *sk, const uint8_t *inner, size_t innerlen,
     const struct pgp_rand *rand, struct buf *out);
@@ -165,7 +166,7 @@ struct pgp_enc_result {
 		uint8_t algo;
 	} recipient[PGP_ENC_MAX_RECIPIENTS];
 	uint8_t cipher;		/* PGP_SYM_* */
-	uint8_t aead;		/* PGP_AEAD_OCB for SEIPD v2; 0 for v1 */
+	uint8_t aead;		/* PGP_AEAD_* for SEIPD v2; 0 for v1 */
 	unsigned skipped_bad;	/* components left out: bad key material */
 };
 

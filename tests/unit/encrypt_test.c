@@ -5,7 +5,8 @@
  *
  * Vectors from their RFCs (7748 X25519/X448, 3394 key wrap, 5869 HKDF,
  * 9580 A.8 X25519 + AES-128-OCB byte for byte from the given ephemeral
- * key, session key and salt), recipient selection on keys GnuPG and
+ * key, session key and salt; A.9-A.11 the v2 SEIPD packets for EAX,
+ * OCB and GCM), recipient selection on keys GnuPG and
  * OpenPGP.js made (encrypt_fixture.h), refusal of bad key material, and a
  * whole v6 message decrypted here with the RFC's secret key (A.4),
  * through libgcrypt directly. GnuPG and OpenPGP.js decrypting what the
@@ -318,6 +319,60 @@ static const char a8_armor[] =
     "yZnuSj3hcFj0DfqLTGgr4/u717J+sPWbtQBfgMfG9AOIwwrUBqsFE9zW+f1zdlYo\n"
     "bhF30A+IitsxxA==\n"
     "-----END PGP MESSAGE-----\n";
+
+/* A.9 (EAX), A.10 (OCB), A.11 (GCM): session key, inner packets
+ * (literal + padding) and the v2 SEIPD packet they make with its salt. */
+static const struct {
+	int aead;
+	const char *sk, *padding, *seipd;
+} aead_vectors[] = {
+	{ PGP_AEAD_EAX, "3881bafe985412459b86c36f98cb9a5e",
+	    "d50eae5bf0cd67055003 55816cb0c8ff",
+	    "d26902070106 9ff90e3b321964f3a42913c8dcc661932501 5227efb7eaeaa49f04c2e674175d"
+	    "4a3d226ed6afcb9ca9ac122c1470e11c63d4c0ab241c6a938ad48bf99a5a99b90bba8325de"
+	    "6104754025 8ab7959a95ad051dda96eb 15431dfef5f5e2255ca78261546e339a" },
+	{ PGP_AEAD_OCB, "28e79ab82397d3c63de24ac217d7b791",
+	    "d50eae6aa1649b56aa835b2613902bd2",
+	    "d26902070206 20a661f731fc9a3032b5623326027e3a5d8db5748ebeff0b0c5910d09ecdd641"
+	    "ff9fd38562758035bc49754ce1bf3fffa7dad0a3b8104f5133cf42a4100a83eef4ca1b4801"
+	    "a8846bf42bcda7c8ce9d65e212f301cb cd98fdcade694a877ad4247323f6e857" },
+	{ PGP_AEAD_GCM, "1936fc8568980274bb900d8319360c77",
+	    "d50e1ce2269a9eddef81032172b7ed7c",
+	    "d26902070306 fcb94490bcb98bbdc9d106c6090266940f72e89edc21b5596b1576b101ed0f9f"
+	    "fc6fc6d65bbfd24dcd0790966e6d1e85a30053784cb1d8b6a0699ef12155a7b2ad6258531b"
+	    "57651fd7777912fa95e35d9b40216f69 a4c248db28ff4331f1632907399e6ff9" },
+};
+
+static void
+test_aead_vectors(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(aead_vectors) / sizeof(aead_vectors[0]); i++) {
+		struct fake f;
+		struct pgp_rand rand = { fake_fill, &f };
+		uint8_t sk[16], inner[64], want[128];
+		size_t innerlen, wantlen;
+		struct buf out;
+
+		unhex(aead_vectors[i].sk, sk, 16);
+		innerlen = unhex("cb1362000000000048656c6c6f2c20776f726c6421",
+		    inner, sizeof(inner));
+		innerlen += unhex(aead_vectors[i].padding, inner + innerlen,
+		    sizeof(inner) - innerlen);
+		wantlen = unhex(aead_vectors[i].seipd, want, sizeof(want));
+		memset(&f, 0, sizeof(f));
+		f.use[PGP_RAND_SALT] = want + 6;	/* the salt */
+		f.uselen[PGP_RAND_SALT] = 32;
+		buf_init(&out, 0);
+		CHECK_INT(pgp_enc_seipd2(PGP_SYM_AES128, aead_vectors[i].aead,
+		    6, sk, inner, innerlen, &rand, &out), PGP_ENC_OK);
+		CHECK(out.len == wantlen && memcmp(out.data, want, wantlen) ==
+		    0, "RFC 9580 A.%zu.3 SEIPD v2 (AEAD %d) byte for byte",
+		    i + 9, aead_vectors[i].aead);
+		free(out.data);
+	}
+}
 
 static void
 test_a8(void)
@@ -903,6 +958,7 @@ main(void)
 	test_vectors();
 	test_points();
 	test_a8();
+	test_aead_vectors();
 	test_v6_roundtrip();
 	test_selection();
 	test_bad_material();

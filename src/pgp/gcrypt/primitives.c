@@ -1,9 +1,9 @@
 /*
  * pgp/gcrypt/primitives.c - the libgcrypt adapter for encryption: RSA and
  * ElGamal encryption of an encoded block, ECDH on the NIST, brainpool and
- * secp256k1 curves and on Curve25519 / Curve448, AES key wrap, CFB, OCB
- * and HKDF (declared in pgp/crypto.h, which says what each does). Only
- * files in pgp/gcrypt/ include gcrypt.h.
+ * secp256k1 curves and on Curve25519 / Curve448, AES key wrap, CFB, the
+ * AEAD modes (EAX, OCB, GCM) and HKDF (declared in pgp/crypto.h, which
+ * says what each does). Only files in pgp/gcrypt/ include gcrypt.h.
  *
  * Untrusted input: the public key material (moduli, exponents, primes,
  * points) comes from keys sent by mail. It reaches libgcrypt only as
@@ -166,21 +166,26 @@ pgp_crypto_cfb_encrypt(int sym, const uint8_t *key, uint8_t *data,
 }
 
 int
-pgp_crypto_ocb_encrypt(int sym, const uint8_t *key, const uint8_t *nonce,
-    size_t noncelen, const uint8_t *aad, size_t aadlen, const uint8_t *in,
-    size_t len, uint8_t *out, uint8_t tag[16])
+pgp_crypto_aead_encrypt(int sym, int aead, const uint8_t *key,
+    const uint8_t *nonce, size_t noncelen, const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16])
 {
 	int algo = gcry_cipher_of(sym);
+	int mode = aead == PGP_AEAD_EAX ? GCRY_CIPHER_MODE_EAX :
+	    aead == PGP_AEAD_OCB ? GCRY_CIPHER_MODE_OCB :
+	    aead == PGP_AEAD_GCM ? GCRY_CIPHER_MODE_GCM : 0;
 	gcry_cipher_hd_t h;
 	int rc = PGP_CRYPTO_FAIL;
 
-	if (algo == 0 || noncelen == 0 || noncelen > 15 ||
+	if (algo == 0 || mode == 0 || noncelen == 0 || noncelen > 16 ||
+	    (mode == GCRY_CIPHER_MODE_OCB && noncelen > 15) ||
 	    pgp_crypto_init() == -1)
 		return PGP_CRYPTO_FAIL;
-	if (gcry_cipher_open(&h, algo, GCRY_CIPHER_MODE_OCB, 0) != 0)
+	if (gcry_cipher_open(&h, algo, mode, 0) != 0)
 		return PGP_CRYPTO_FAIL;
 	if (in != out && len > 0)
 		memmove(out, in, len);
+	/* final: OCB needs to know that this is the last (only) call */
 	if (gcry_cipher_setkey(h, key, pgp_crypto_cipher_keylen(sym)) == 0 &&
 	    gcry_cipher_setiv(h, nonce, noncelen) == 0 &&
 	    (aadlen == 0 || gcry_cipher_authenticate(h, aad, aadlen) == 0) &&
