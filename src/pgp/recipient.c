@@ -333,7 +333,9 @@ sig_expired(const struct pgp_sig *s, time_t now)
 	    (uint64_t)s->created + s->sig_expires <= (uint64_t)now;
 }
 
-/* Newest GOOD, unexpired self-signature of one of two types. */
+/* The newest GOOD self-signature of a type in lo..hi: it supersedes the
+ * older ones, so when it has expired (signature expiration time) the
+ * component counts as expired and NULL is returned. */
 static const struct pgp_sig *
 newest(const struct pgp_key *key, const struct pgp_sig *sigs, size_t n,
     uint8_t lo, uint8_t hi, time_t now)
@@ -344,13 +346,12 @@ newest(const struct pgp_key *key, const struct pgp_sig *sigs, size_t n,
 	for (i = 0; i < n; i++) {
 		const struct pgp_sig *s = &sigs[i];
 
-		if (s->type < lo || s->type > hi || !good_self(key, s) ||
-		    sig_expired(s, now))
+		if (s->type < lo || s->type > hi || !good_self(key, s))
 			continue;
 		if (best == NULL || s->created > best->created)
 			best = s;
 	}
-	return best;
+	return best != NULL && sig_expired(best, now) ? NULL : best;
 }
 
 /*

@@ -796,6 +796,80 @@ test_bad_material(void)
 	pgp_key_free(k);
 }
 
+/* Make a checked signature look as if it had no key-flags subpacket (its
+ * type octet becomes 100, an unknown one), as in keys made before key
+ * flags existed. Returns how many it changed. */
+static int
+blank_flags(struct pgp_sig *s)
+{
+	uint8_t *p = s->pkt.body + s->hashed_off, *end = p + s->hashed_len;
+	int n = 0;
+
+	while (p < end) {
+		size_t len = p[0];	/* short lengths only (enough here) */
+
+		if (p[0] >= 192 || len == 0)
+			break;
+		if ((p[1] & 0x7f) == 27) {
+			p[1] = 100;
+			n++;
+		}
+		p += 1 + len;
+	}
+	return n;
+}
+
+/* Keys without key flags are used by algorithm: an RSA primary key whose
+ * self-signature says "sign only" is no recipient; without flags it is. */
+static void
+test_flagless(void)
+{
+	struct pgp_key *k = load(fix_rsasign, FIX_NOW);
+	struct pgp_enc_result res;
+	struct buf out;
+	size_t i;
+	int n = 0;
+
+	if (k == NULL)
+		return;
+	buf_init(&out, 0);
+	CHECK_INT(pgp_encrypt_to_key(k, FIX_NOW, (const uint8_t *)"x", 1, NULL,
+	    &out, &res), PGP_ENC_NO_USABLE_KEY);
+	for (i = 0; i < k->uids[0].nsigs; i++)
+		n += blank_flags(&k->uids[0].sigs[i]);
+	CHECK_INT(n, 1);
+	CHECK_INT(pgp_encrypt_to_key(k, FIX_NOW, (const uint8_t *)"x", 1, NULL,
+	    &out, &res), PGP_ENC_OK);
+	CHECK_INT(res.nrecipients, 1);
+	CHECK(res.recipient[0].fprlen == 20 &&
+	    memcmp(res.recipient[0].fpr, k->pub.fpr, 20) == 0,
+	    "the flagless RSA primary key is the recipient");
+	free(out.data);
+	pgp_key_free(k);
+
+	/* a flagless EdDSA signing subkey stays out (by algorithm) */
+	k = load(fix_multi, FIX_NOW);
+	if (k == NULL)
+		return;
+	for (i = 0; i < k->nsubkeys; i++)
+		if (k->subkeys[i].sub.algo == PGP_PK_EDDSA_LEGACY) {
+			size_t j;
+
+			for (j = 0; j < k->subkeys[i].nsigs; j++)
+				n += blank_flags(&k->subkeys[i].sigs[j]);
+		}
+	CHECK_INT(n, 2);
+	buf_init(&out, 0);
+	CHECK_INT(pgp_encrypt_to_key(k, FIX_NOW, (const uint8_t *)"x", 1, NULL,
+	    &out, &res), PGP_ENC_OK);
+	CHECK_INT(res.nrecipients, 3);
+	for (i = 0; i < res.nrecipients; i++)
+		CHECK(res.recipient[i].algo != PGP_PK_EDDSA_LEGACY,
+		    "no EdDSA recipient");
+	free(out.data);
+	pgp_key_free(k);
+}
+
 /* The reader on hand-made key packets. */
 static void
 test_reader(void)
@@ -853,6 +927,7 @@ test_misc(void)
 	CHECK_INT(pgp_encrypt_to_key(k, FIX_NOW, (const uint8_t *)"\xff\n", 2,
 	    NULL, &out, NULL), PGP_ENC_BAD_INPUT);
 	CHECK_INT(out.len, 0);
+	free(out.data);
 	buf_init(&out, 100);	/* too small: nothing written */
 	(void)buf_puts(&out, "kept");
 	CHECK_INT(pgp_encrypt_to_key(k, FIX_NOW, (const uint8_t *)"abc", 3,
@@ -962,6 +1037,7 @@ main(void)
 	test_v6_roundtrip();
 	test_selection();
 	test_bad_material();
+	test_flagless();
 	test_reader();
 	test_misc();
 	test_tokens();

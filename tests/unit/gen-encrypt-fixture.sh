@@ -45,6 +45,9 @@ S=$(fpr signonly@enc.example)
 gpgt $T0 --quick-gen-key "Small <small@enc.example>" rsa1024 sign never
 R=$(fpr small@enc.example)
 gpgt $((T0 + 10)) --quick-add-key "$R" rsa1024 encr never
+# rsasign: RSA-2048 primary, sign only (key flags), no subkey
+gpgt $T0 --quick-gen-key "Rsasign <rsasign@enc.example>" rsa2048 sign never
+RS=$(fpr rsasign@enc.example)
 
 # v4 key by OpenPGP.js that advertises SEIPD v2 (features, AEAD prefs),
 # with an X25519 (algorithm 25) subkey: the v3 PKESK shows the cipher.
@@ -78,6 +81,7 @@ emit() {	# emit NAME ARMOR
  * fix_aes128: ed25519 + cv25519, preferences AES-128 only.
  * fix_signonly: ed25519, no encryption subkey.
  * fix_rsa1024: RSA-1024 primary and RSA-1024 encryption subkey.
+ * fix_rsasign: RSA-2048 primary, key flags sign only, no subkey.
  * fix_v4aead: OpenPGP.js v4 key, Ed25519 (27) + X25519 (25), features
  *   and AEAD preferences saying SEIPD v2.
  */
@@ -96,6 +100,7 @@ EOH
 	emit fix_aes128 "$(gpg --armor --export "$A")"
 	emit fix_signonly "$(gpg --armor --export "$S")"
 	emit fix_rsa1024 "$(gpg --armor --export "$R")"
+	emit fix_rsasign "$(gpg --armor --export "$RS")"
 	emit fix_v4aead "$V4AEAD"
 	printf '#endif\n'
 } > "$out"
