@@ -37,29 +37,12 @@ void
 chk_scan_hashed(const struct pgp_sig *s, struct hashed_info *hi)
 {
 	struct rd r, sp;
-	uint8_t b0, b1, type;
-	uint32_t len;
+	uint8_t type;
 
 	memset(hi, 0, sizeof(*hi));
-	if (s->version < 4 || s->hashed_off > s->pkt.len ||
-	    s->hashed_len > s->pkt.len - s->hashed_off)
+	if (pgp_sig_hashed(s, &r) == -1)
 		return;
-	rd_init(&r, s->pkt.body + s->hashed_off, s->hashed_len);
-	while (r.left > 0) {
-		if (rd_u8(&r, &b0) == -1)
-			return;
-		if (b0 < 192) {
-			len = b0;
-		} else if (b0 < 255) {
-			if (rd_u8(&r, &b1) == -1)
-				return;
-			len = ((uint32_t)(b0 - 192) << 8) + b1 + 192;
-		} else if (rd_u32(&r, &len) == -1) {
-			return;
-		}
-		if (len == 0 || rd_sub(&r, len, &sp) == -1 ||
-		    rd_u8(&sp, &type) == -1)
-			return;
+	while (pgp_subpacket_next(&r, &type, &sp) == 0) {
 		if (type == (0x80 | 20))
 			hi->critical_notation = true;
 		type &= 0x7f;

@@ -60,6 +60,16 @@ enum pgp_status pgp_sig_parse(struct pgp_sig *s);
  * 0 for a hash v6 does not allow. check_verify.c; docsig.c uses it too. */
 size_t pgp_v6_salt_len(uint8_t hashalgo);
 
+/* The hashed subpacket area of a v4/v6 signature as a reader over its
+ * body (the parser's offsets checked again); -1 for a v3 signature or
+ * offsets out of bounds. */
+int pgp_sig_hashed(const struct pgp_sig *s, struct rd *area);
+
+/* The next subpacket of an area: its type octet as written (critical
+ * bit included) and a reader over its data. 0, or -1 at the end of the
+ * area or at a framing error (a zero or overlong length), which ends it. */
+int pgp_subpacket_next(struct rd *area, uint8_t *type, struct rd *data);
+
 /* Short name of a packet tag for messages ("signature", "user ID"...). */
 const char *pgp_tag_name(uint8_t tag);
 

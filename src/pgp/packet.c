@@ -698,6 +698,41 @@ subpackets(struct pgp_sig *s, size_t off, size_t len, bool hashed)
 	return 0;
 }
 
+int
+pgp_sig_hashed(const struct pgp_sig *s, struct rd *area)
+{
+	if (s->version < 4 || s->hashed_off > s->pkt.len ||
+	    s->hashed_len > s->pkt.len - s->hashed_off)
+		return -1;
+	rd_init(area, s->pkt.body + s->hashed_off, s->hashed_len);
+	return 0;
+}
+
+int
+pgp_subpacket_next(struct rd *area, uint8_t *type, struct rd *data)
+{
+	uint8_t b0, b1;
+	uint32_t len;
+
+	if (rd_u8(area, &b0) == -1)
+		return -1;
+	if (b0 < 192) {
+		len = b0;
+	} else if (b0 < 255) {
+		if (rd_u8(area, &b1) == -1)
+			return -1;
+		len = ((uint32_t)(b0 - 192) << 8) + b1 + 192;
+	} else if (rd_u32(area, &len) == -1) {
+		return -1;
+	}
+	if (len == 0 || rd_sub(area, len, data) == -1 ||
+	    rd_u8(data, type) == -1) {
+		area->left = 0;
+		return -1;
+	}
+	return 0;
+}
+
 enum pgp_status
 pgp_sig_parse(struct pgp_sig *s)
 {

@@ -18,6 +18,7 @@
 
 #include "pgp/crypto.h"
 #include "pgp/encrypt.h"
+#include "pgp/internal.h"
 #include "pgp/pgp.h"
 #include "util/rd.h"
 
@@ -266,30 +267,13 @@ static void
 scan_prefs(const struct pgp_sig *s, struct sigprefs *sp)
 {
 	struct rd r, sub;
-	uint8_t b0, b1, type;
-	uint32_t len;
+	uint8_t type;
 	size_t i;
 
 	memset(sp, 0, sizeof(*sp));
-	if (s->version < 4 || s->hashed_off > s->pkt.len ||
-	    s->hashed_len > s->pkt.len - s->hashed_off)
+	if (pgp_sig_hashed(s, &r) == -1)
 		return;
-	rd_init(&r, s->pkt.body + s->hashed_off, s->hashed_len);
-	while (r.left > 0) {
-		if (rd_u8(&r, &b0) == -1)
-			return;
-		if (b0 < 192) {
-			len = b0;
-		} else if (b0 < 255) {
-			if (rd_u8(&r, &b1) == -1)
-				return;
-			len = ((uint32_t)(b0 - 192) << 8) + b1 + 192;
-		} else if (rd_u32(&r, &len) == -1) {
-			return;
-		}
-		if (len == 0 || rd_sub(&r, len, &sub) == -1 ||
-		    rd_u8(&sub, &type) == -1)
-			return;
+	while (pgp_subpacket_next(&r, &type, &sub) == 0) {
 		type &= 0x7f;
 		if (type == SUB_KEY_FLAGS && !sp->has_flags) {
 			sp->has_flags = true;

@@ -35,7 +35,9 @@ pgp_crypto_init(void)
 		return 0;
 	if (!gcry_check_version(GCRYPT_VERSION))
 		return -1;
-	/* We only verify public data: no secure memory needed. */
+	/* No secure memory: keymail holds no long-term secret key; the
+	 * short-lived secrets of encryption (session keys, ephemeral
+	 * scalars) are wiped after use (primitives.c, pgp/encrypt.c). */
 	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	done = 1;
