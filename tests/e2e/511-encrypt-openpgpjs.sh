@@ -25,8 +25,9 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 NPM_CACHE=${KM_NPM_CACHE:-${HOME:-/root}/.cache/keymail-npm}
 mkdir -p "$T/npm"
-if ! (cd "$T/npm" && timeout 300 npm install --silent --no-audit --no-fund \
-    --prefer-offline --cache "$NPM_CACHE" openpgp@6 >"$T/npm.log" 2>&1) ||
+if ! (cd "$T/npm" && timeout 180 npm install --silent --no-audit --no-fund \
+    --prefer-offline --fetch-retries=1 --fetch-timeout=30000 \
+    --cache "$NPM_CACHE" openpgp@6 >"$T/npm.log" 2>&1) ||
     [ ! -f "$T/npm/node_modules/openpgp/package.json" ]; then
 	echo "NOTE: could not install openpgp@6 from npm (no network?): OpenPGP.js decryption not run"
 	km_done
