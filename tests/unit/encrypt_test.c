@@ -793,11 +793,11 @@ test_bad_material(void)
 	pgp_key_free(k);
 }
 
-/* Make a checked signature look as if it had no key-flags subpacket (its
- * type octet becomes 100, an unknown one), as in keys made before key
- * flags existed. Returns how many it changed. */
+/* Change the type of a checked signature's hashed subpackets of type
+ * from to type to (the signature stays GOOD: it was checked before).
+ * Returns how many it changed. */
 static int
-blank_flags(struct pgp_sig *s)
+retype(struct pgp_sig *s, uint8_t from, uint8_t to)
 {
 	uint8_t *p = s->pkt.body + s->hashed_off, *end = p + s->hashed_len;
 	int n = 0;
@@ -807,13 +807,57 @@ blank_flags(struct pgp_sig *s)
 
 		if (p[0] >= 192 || len == 0)
 			break;
-		if ((p[1] & 0x7f) == 27) {
-			p[1] = 100;
+		if ((p[1] & 0x7f) == from) {
+			p[1] = to;
 			n++;
 		}
 		p += 1 + len;
 	}
 	return n;
+}
+
+/* As if a signature had no key-flags subpacket (its type becomes 100,
+ * an unknown one), as in keys made before key flags existed. */
+static int
+blank_flags(struct pgp_sig *s)
+{
+	return retype(s, 27, 100);
+}
+
+/* AES-256 only when every recipient prefers it: one subkey binding of
+ * fix_multi made to carry its own Preferred Symmetric Ciphers (its
+ * key-flags subpacket, data 0x0c, retyped to 11: "cipher 12" only)
+ * makes the message AES-128; that subkey is still used (no flags: by
+ * algorithm, ECDH). */
+static void
+test_every_prefers(void)
+{
+	struct pgp_key *k = load(fix_multi, FIX_NOW);
+	struct pgp_enc_result res;
+	struct buf out;
+	char fpr[65];
+	size_t i, j;
+	int n = 0;
+
+	if (k == NULL)
+		return;
+	for (i = 0; i < k->nsubkeys; i++) {
+		tohex(k->subkeys[i].sub.fpr, 20, fpr);
+		if (strcmp(fpr, FIX_MULTI_SUB(3)) != 0)
+			continue;
+		for (j = 0; j < k->subkeys[i].nsigs; j++)
+			n += retype(&k->subkeys[i].sigs[j], 27, 11);
+	}
+	CHECK_INT(n, 1);
+	buf_init(&out, 0);
+	CHECK_INT(pgp_encrypt_to_key(k, FIX_NOW, (const uint8_t *)"x", 1, NULL,
+	    &out, &res), PGP_ENC_OK);
+	CHECK_INT(res.nrecipients, 3);
+	tohex(res.recipient[0].fpr, 20, fpr);
+	CHECK_STR(fpr, FIX_MULTI_SUB(3));
+	CHECK_INT(res.cipher, PGP_SYM_AES128);
+	free(out.data);
+	pgp_key_free(k);
 }
 
 /* Keys without key flags are used by algorithm: an RSA primary key whose
@@ -970,6 +1014,7 @@ main(void)
 	test_selection();
 	test_bad_material();
 	test_flagless();
+	test_every_prefers();
 	test_reader();
 	test_misc();
 	return check_done();
