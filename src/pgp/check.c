@@ -546,7 +546,11 @@ pgp_key_check(struct pgp_key *key, time_t now, char *detail,
 	for (i = 0; i < key->nuids; i++)
 		uid_ok = uid_ok || key->uids[i].valid;
 	direct_ok = chk_newest_binding(key->sigs, key->nsigs) != NULL;
-	if (uid_ok || (direct_ok && (key->pub.version == 6 || !had_uids))) {
+	/* A revocation-only copy (owner-control.md 2: the primary key and
+	 * its key revocations, what a trusted server sends for a key it
+	 * does not publish) carries its own proof: a valid self-revocation. */
+	if (uid_ok || (direct_ok && (key->pub.version == 6 || !had_uids)) ||
+	    (key->revoked && !had_uids && key->nsubkeys == 0)) {
 		/* On success the detail says what reading and cleaning
 		 * removed (empty when nothing was). */
 		removed(&c, detail, detaillen);

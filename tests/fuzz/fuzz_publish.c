@@ -1,0 +1,127 @@
+/*
+ * fuzz_publish.c - libFuzzer target for pgp/publish.c, the copies owner
+ * control publishes (owner-control.md 2, 3, 7): every key of a binary
+ * stream, checked, is claimed (self copy and held items), cut to its
+ * revocation-only copy, absorbed into each other key's copy with the same
+ * primary (and into its own), its held fragments parsed and published
+ * again, REPLACEd, and hashed; every result is written out and parsed
+ * back. Keys with equal primaries in one input (a key and a later upload
+ * of it) exercise the real paths; unequal ones the refusals.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgp/pgp.h"
+#include "pgp/publish.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAXKEYS	8
+
+static const struct pgp_limits lim = { 1u << 20, 2000, 4096, 0 };
+
+struct keys {
+	struct pgp_key *k[MAXKEYS];
+	size_t n;
+};
+
+static int
+on_key(void *ctx, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
+    size_t fprlen, const char *detail)
+{
+	struct keys *ks = ctx;
+
+	(void)st; (void)fpr; (void)fprlen; (void)detail;
+	if (key == NULL)
+		return 0;
+	if (ks->n == MAXKEYS) {
+		pgp_key_free(key);
+		return 1;
+	}
+	(void)pgp_key_check(key, 1700000000, NULL, 0);
+	ks->k[ks->n++] = key;
+	return 0;
+}
+
+/* Write k and parse it back (the store's round trip). */
+static void
+roundtrip(const struct pgp_key *k)
+{
+	struct buf b;
+	struct pgp_key *r;
+	enum pgp_status st;
+
+	buf_init(&b, 1u << 21);
+	if (pgp_key_write(k, &b) == 0 &&
+	    (r = pgp_key_parse_one(b.data, b.len, &lim, &st)) != NULL)
+		pgp_key_free(r);
+	buf_free(&b);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct keys ks = { { NULL }, 0 };
+	struct pgp_held_list held;
+	struct pgp_absorb_result res;
+	struct pgp_absorb_rules rules;
+	struct pgp_issuer_ref ref;
+	uint8_t (*h)[PGP_PACKET_HASH];
+	char name[PGP_ISSUER_NAME];
+	size_t i, j, x, n;
+
+	(void)pgp_keys_read(data, size, &lim, on_key, &ks);
+	for (i = 0; i < ks.n; i++) {
+		struct pgp_key *self, *rev, *rep;
+
+		memset(&held, 0, sizeof(held));
+		self = pgp_key_self_copy(ks.k[i], &held);
+		roundtrip(self);
+		for (x = 0; x < held.n; x++) {
+			enum pgp_status st;
+			struct pgp_key *f = pgp_key_parse_one(held.v[x].data,
+			    held.v[x].len, &lim, &st);
+
+			if (f != NULL) {
+				(void)pgp_publish_fragment(self, f);
+				pgp_key_free(f);
+			}
+			if (pgp_issuer_parse(held.v[x].issuer, &ref))
+				(void)pgp_issuer_matches_name(&ref, held.v[x].issuer);
+		}
+		pgp_held_list_free(&held);
+		n = pgp_key_packet_hashes(self, &h);
+		memset(&rules, 0, sizeof(rules));
+		rules.suppressed = (const uint8_t (*)[PGP_PACKET_HASH])h;
+		rules.nsuppressed = n > 0 ? n - 1 : 0;	/* all but the last */
+		for (j = 0; j < ks.n; j++) {
+			if (ks.k[j]->nuids > 0 && ks.k[j]->uids[0].nsigs > 0) {
+				pgp_sig_issuer_name(&ks.k[j]->uids[0].sigs[0], name);
+				if (pgp_issuer_parse(name, &ref)) {
+					rules.blocked = &ref;
+					rules.nblocked = 1;
+				}
+			}
+			if (pgp_absorb(self, ks.k[j], &rules, &res) == 0)
+				roundtrip(self);
+			pgp_absorb_result_free(&res);
+			rules.blocked = NULL;
+			rules.nblocked = 0;
+		}
+		free(h);
+		if ((rev = pgp_key_revocation_copy(ks.k[i])) != NULL) {
+			roundtrip(rev);
+			pgp_key_free(rev);
+		}
+		for (j = 0; j < ks.n; j++)
+			if ((rep = pgp_replace_copy(ks.k[j], ks.k[i])) != NULL) {
+				roundtrip(rep);
+				pgp_key_free(rep);
+			}
+		pgp_key_free(self);
+	}
+	for (i = 0; i < ks.n; i++)
+		pgp_key_free(ks.k[i]);
+	return 0;
+}
