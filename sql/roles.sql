@@ -45,6 +45,19 @@
 --   reply_log                 filter: SELECT, INSERT, UPDATE, and DELETE
 --                             for the expiry of day-old rows (the only
 --                             DELETE the filter has)
+--   policy                    filter, sync: SELECT (the recorded policy)
+--   owner                     filter: SELECT, INSERT, UPDATE (owner
+--                             commands); sync: SELECT, UPDATE (digest time)
+--   published                 filter: SELECT, INSERT, UPDATE; sync: SELECT
+--   held                      filter: SELECT, INSERT, UPDATE, DELETE
+--                             (ACCEPT, REJECT); sync: SELECT, DELETE (purge)
+--   suppressed                filter: SELECT, INSERT, DELETE (REPLACE)
+--   blocked                   filter: SELECT, INSERT
+--   pending, pending_id_seq   filter: SELECT, INSERT, UPDATE, USAGE;
+--                             sync: SELECT, DELETE (purge)
+--   control_nonce             filter: SELECT, INSERT; sync: SELECT, DELETE
+--   mail_log                  filter: SELECT, INSERT; sync: SELECT,
+--                             INSERT (digests), DELETE (purge)
 --   schema_version            neither (initdb is the owner's)
 -- Advisory locks (per-key merges, one sync run at a time) need no grant.
 
@@ -71,8 +84,10 @@ GRANT USAGE ON SCHEMA public TO keymail_filter, keymail_sync;
 
 -- Start from nothing, so that re-running after a change takes rights away.
 REVOKE ALL ON keys, keyids, key_words, key_uids, sync_queue, reply_log,
-    schema_version FROM keymail_filter, keymail_sync;
-REVOKE ALL ON SEQUENCE keys_id_seq FROM keymail_filter, keymail_sync;
+    schema_version, policy, owner, published, held, suppressed, blocked,
+    pending, control_nonce, mail_log FROM keymail_filter, keymail_sync;
+REVOKE ALL ON SEQUENCE keys_id_seq, pending_id_seq FROM keymail_filter,
+    keymail_sync;
 
 GRANT SELECT, INSERT, UPDATE ON keys TO keymail_filter;
 GRANT SELECT, INSERT ON keyids, key_words TO keymail_filter;
@@ -83,3 +98,16 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON reply_log TO keymail_filter;
 
 GRANT SELECT ON keys TO keymail_sync;
 GRANT SELECT, UPDATE, DELETE ON sync_queue TO keymail_sync;
+
+-- Owner control (sql/020-owner.sql).
+GRANT SELECT ON policy TO keymail_filter, keymail_sync;
+GRANT SELECT, INSERT, UPDATE ON owner, published TO keymail_filter;
+GRANT SELECT, INSERT, UPDATE, DELETE ON held TO keymail_filter;
+GRANT SELECT, INSERT, DELETE ON suppressed TO keymail_filter;
+GRANT SELECT, INSERT ON blocked, control_nonce, mail_log TO keymail_filter;
+GRANT SELECT, INSERT, UPDATE ON pending TO keymail_filter;
+GRANT USAGE ON SEQUENCE pending_id_seq TO keymail_filter;
+GRANT SELECT, UPDATE ON owner TO keymail_sync;
+GRANT SELECT ON published TO keymail_sync;
+GRANT SELECT, DELETE ON held, pending, control_nonce TO keymail_sync;
+GRANT SELECT, INSERT, DELETE ON mail_log TO keymail_sync;

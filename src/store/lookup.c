@@ -68,11 +68,16 @@ fetch_id_array(struct store *s, const char *what, const char *idarray,
 	enum store_status st;
 	int n, i;
 
+	char *filter = pg_view_filter(s, "k.id");
+	char *sql = xasprintf("%s WHERE k.id = ANY($1::int8[])%s"
+	    " ORDER BY k.created DESC, k.id DESC", pg_view_blobs(s), filter);
+
 	p_init(&p);
 	p_text(&p, idarray);
-	st = q(s, what, "SELECT data, floor(extract(epoch FROM changed))::int8"
-	    " FROM keys WHERE id = ANY($1::int8[])"
-	    " ORDER BY created DESC, id DESC", &p, 1, &res);
+	/* The view again: store_get_by_ids takes ids from a scan. */
+	st = q(s, what, sql, &p, 1, &res);
+	free(sql);
+	free(filter);
 	if (st != STORE_OK)
 		return st;
 	n = PQntuples(res);
@@ -142,6 +147,23 @@ lookup(struct store *s, const char *what, const char *sql,
 	return st;
 }
 
+/* lookup() of sql, a format with one %s where the view's filter on the
+ * key row id idexpr goes (pg_view_filter). */
+static enum store_status
+lookup_view(struct store *s, const char *what, const char *fmt,
+    const char *idexpr, const struct params *p, size_t limit,
+    struct store_keys *out)
+{
+	char *filter = pg_view_filter(s, idexpr), *sql;
+	enum store_status st;
+
+	sql = xasprintf(fmt, filter);
+	st = lookup(s, what, sql, p, limit, out);
+	free(sql);
+	free(filter);
+	return st;
+}
+
 /*
  * The inner LIMIT of the id queries needs no ORDER BY: if more than limit
  * keys match, the answer is TOOMANY whichever limit+1 we saw; if not, we
@@ -161,8 +183,9 @@ store_get_by_fpr(struct store *s, const uint8_t *fpr, size_t len,
 	p_init(&p);
 	p_bytea(&p, fpr, len);
 	p_int8(&p, limit_plus_one(limit));
-	return lookup(s, "get by fingerprint", "SELECT DISTINCT key_id"
-	    " FROM keyids WHERE fingerprint = $1 LIMIT $2", &p, limit, out);
+	return lookup_view(s, "get by fingerprint", "SELECT DISTINCT key_id"
+	    " FROM keyids WHERE fingerprint = $1%s LIMIT $2", "keyids.key_id", &p,
+	    limit, out);
 }
 
 enum store_status
@@ -176,14 +199,16 @@ store_get_by_keyid(struct store *s, const uint8_t *id, size_t len,
 	if (id != NULL && len == 8) {
 		p_bytea(&p, id, 8);
 		p_int8(&p, limit_plus_one(limit));
-		return lookup(s, "get by key ID", "SELECT DISTINCT key_id"
-		    " FROM keyids WHERE keyid = $1 LIMIT $2", &p, limit, out);
+		return lookup_view(s, "get by key ID", "SELECT DISTINCT key_id"
+		    " FROM keyids WHERE keyid = $1%s LIMIT $2", "keyids.key_id", &p,
+		    limit, out);
 	}
 	if (id != NULL && len == 4) {
 		p_int4_be(&p, id);
 		p_int8(&p, limit_plus_one(limit));
-		return lookup(s, "get by short key ID", "SELECT DISTINCT key_id"
-		    " FROM keyids WHERE short_id = $1 LIMIT $2", &p, limit, out);
+		return lookup_view(s, "get by short key ID", "SELECT DISTINCT"
+		    " key_id FROM keyids WHERE short_id = $1%s LIMIT $2", "keyids.key_id",
+		    &p, limit, out);
 	}
 	pg_set_err(s, xasprintf("get by key ID: bad length %zu", len));
 	return STORE_ERROR;
@@ -265,7 +290,13 @@ store_search_words(struct store *s, char *const *words, size_t nwords,
 	for (k = 2; k <= nw; k++)
 		(void)buf_printf(&sql, " JOIN key_words w%zu ON w%zu.key_id ="
 		    " w1.key_id AND w%zu.word = $%zu", k, k, k, k);
-	(void)buf_printf(&sql, " WHERE w1.word = $1 LIMIT $%zu", nw + 1);
+	{
+		char *filter = pg_view_filter(s, "w1.key_id");
+
+		(void)buf_printf(&sql, " WHERE w1.word = $1%s LIMIT $%zu",
+		    filter, nw + 1);
+		free(filter);
+	}
 	vals = xcalloc(nw + 1, sizeof(*vals));
 	types = xcalloc(nw + 1, sizeof(*types));
 	for (k = 0; k < nw; k++) {
@@ -297,8 +328,14 @@ store_changed_since(struct store *s, time_t since, size_t limit,
 	p_init(&p);
 	p_int8(&p, (int64_t)since);
 	p_int8(&p, limit_plus_one(limit));
-	return lookup(s, "changed since", "SELECT id FROM keys"
-	    " WHERE changed >= to_timestamp($1::int8) LIMIT $2", &p, limit, out);
+	/* Under a published view, the published copy's change counts. */
+	if (s->view != STORE_POLICY_OPEN)
+		return lookup_view(s, "changed since", "SELECT key_id FROM"
+		    " published WHERE changed >= to_timestamp($1::int8)%s LIMIT $2",
+		    "published.key_id", &p, limit, out);
+	return lookup_view(s, "changed since", "SELECT id FROM keys"
+	    " WHERE changed >= to_timestamp($1::int8)%s LIMIT $2", "keys.id",
+	    &p, limit, out);
 }
 
 /* Of several keys sharing a 64-bit ID (collisions exist), the newest
@@ -310,15 +347,25 @@ store_uid_for_keyid(struct store *s, const uint8_t id[8], char **uid)
 	PGresult *res;
 	enum store_status st;
 
+	char *filter = pg_view_filter(s, "k.id"), *sql;
+
 	*uid = NULL;
 	p_init(&p);
 	p_bytea(&p, id, 8);
-	if ((st = q(s, "user ID for key ID", "SELECT k.primary_uid"
-	    " FROM keyids i JOIN keys k ON k.id = i.key_id"
+	/* Under a published view, the published copy's primary user ID. */
+	sql = xasprintf("SELECT %s.primary_uid"
+	    " FROM keyids i JOIN keys k ON k.id = i.key_id%s"
 	    " WHERE i.keyid = $1 AND NOT i.is_subkey"
-	    " AND k.primary_uid IS NOT NULL"
+	    " AND %s.primary_uid IS NOT NULL%s"
 	    " ORDER BY k.created DESC, k.id DESC LIMIT 1",
-	    &p, 0, &res)) != STORE_OK)
+	    s->view == STORE_POLICY_OPEN ? "k" : "pu_",
+	    s->view == STORE_POLICY_OPEN ? "" :
+	    " JOIN published pu_ ON pu_.key_id = k.id",
+	    s->view == STORE_POLICY_OPEN ? "k" : "pu_", filter);
+	st = q(s, "user ID for key ID", sql, &p, 0, &res);
+	free(sql);
+	free(filter);
+	if (st != STORE_OK)
 		return st;
 	if (PQntuples(res) == 0) {
 		PQclear(res);

@@ -180,8 +180,8 @@ put_keyid(struct store *s, int64_t id, const struct pgp_pubkey *pub,
  * addr-specs from the mail layer; they are untrusted, but the literal
  * only ever travels as a parameter.
  */
-static void
-text_array_literal(char *const *v, size_t n, struct buf *lit)
+void
+pg_text_array_literal(char *const *v, size_t n, struct buf *lit)
 {
 	size_t i, j, kept = 0;
 	const char *c;
@@ -532,7 +532,7 @@ store_merge_key_sync(struct store *s, const struct pgp_key *key,
 	enum store_status st;
 
 	buf_init(&lit, 0);
-	text_array_literal(trail, ntrail, &lit);
+	pg_text_array_literal(trail, ntrail, &lit);
 	st = merge_retry(s, key, lim, counts, (const char *)lit.data);
 	free(lit.data);
 	return st;

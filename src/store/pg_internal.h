@@ -14,6 +14,13 @@
  *	scan.c		the MGET scan
  *	syncq.c		the peer sync queue
  *	replies.c	the reply counter (max_replies_per_hour)
+ *	owner.c		owner control: the recorded policy, the lookup view,
+ *			owner transactions, published copies, suppressed
+ *			sets, block lists, control-block nonces
+ *	held.c		held items (owner-control.md 7.3)
+ *	pending.c	requests waiting for CONFIRM, plain transactions,
+ *			the hourly purge
+ *	maillog.c	the mail log and its limits (owner-control.md 12)
  * A new concern is a new store/NAME.c that includes this header and
  * store.h (the Makefile builds every .c file in store/); its public
  * functions go into store.h, its shared helpers (if any) here.
@@ -70,6 +77,8 @@
  */
 /* Transaction-level: serializes concurrent `keymail initdb` runs. */
 #define STORE_INITDB_LOCK	"SELECT pg_advisory_xact_lock(28013, 1)"
+/* Transaction-level: one mail_log count-and-insert at a time. */
+#define STORE_MAILLOG_LOCK	"SELECT pg_advisory_xact_lock(28013, 3)"
 /* Session-level (not transaction): one `keymail sync` run at a time. */
 #define STORE_SYNC_LOCK		"SELECT pg_try_advisory_lock(28013, 2)"
 #define STORE_SYNC_UNLOCK	"SELECT pg_advisory_unlock(28013, 2)"
@@ -79,6 +88,7 @@ struct store {
 	char *err;		/* last error text (owned), NULL: none */
 	bool retry;		/* last failure was a serialization failure or
 				 * deadlock: the transaction may be retried */
+	enum store_policy view;	/* what lookups answer with (store_set_view) */
 };
 
 /* ---- parameters (pg.c) -------------------------------------------------- */
@@ -206,6 +216,15 @@ q(struct store *s, const char *what, const char *sql, const struct params *p,
 	    binary, resp);
 }
 
+/* Is a transaction open on s (one a caller began)? Functions that are
+ * one transaction on their own join it instead. */
+static inline bool
+pg_in_txn(const struct store *s)
+{
+	return s->conn != NULL &&
+	    PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
+}
+
 /* Roll back whatever transaction is open; keeps the first error's text. */
 void pg_rollback(struct store *s);
 /* A binary int8 column value (0 if it is not 8 octets). */
@@ -243,6 +262,17 @@ size_t pg_key_words_literal(const struct pgp_key *k, struct buf *lit);
 /* The advisory lock key (int8 space) of key: its first 8 fingerprint
  * octets. Every writer of a key takes it before reading the key. */
 int64_t pg_fpr_lockkey(const struct pgp_key *key);
+
+/* A PostgreSQL text[] literal of the distinct non-empty strings of v
+ * (merge.c), for the sync queue's trail. */
+void pg_text_array_literal(char *const *v, size_t n, struct buf *lit);
+/* SQL fragments (owner.c) that keep a lookup to the keys public under
+ * the handle's view: pg_view_filter(s, "k.id") is "" or " AND ..." on
+ * the key row id expression given (ours, never input). Caller frees. */
+char *pg_view_filter(const struct store *s, const char *idexpr);
+/* The table and columns a lookup fetches blobs from under the view:
+ * "keys k" or "published k JOIN keys kk ON ..." (static text). */
+const char *pg_view_blobs(const struct store *s);
 
 /* ---- sync queue (syncq.c), inside the merge's transaction --------------- */
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/xalloc.h"
 #include "store/pg_internal.h"
 #include "store/store.h"
 
@@ -55,28 +56,38 @@ store_scan_ids_uids(struct store *s, store_scan_cb cb, void *arg)
 {
 	enum store_status st;
 	bool stopped = false;
+	char *f1 = pg_view_filter(s, "keyids.key_id");
+	char *f2 = pg_view_filter(s, "key_uids.key_id");
+	char *ids = xasprintf("DECLARE km_mget_ids NO SCROLL CURSOR FOR"
+	    " SELECT key_id, fingerprint, keyid FROM keyids WHERE true%s", f1);
+	char *uids = xasprintf("DECLARE km_mget_uids NO SCROLL CURSOR"
+	    " FOR SELECT key_id, uid FROM key_uids WHERE true%s", f2);
 
 	/* One snapshot for both cursors; READ ONLY so a bug here cannot
-	 * write. Cursors need a transaction. */
+	 * write. Cursors need a transaction. Only keys public under the
+	 * handle's view are visited (store_set_view). */
+	free(f1);
+	free(f2);
 	if ((st = q(s, "mget: begin", "BEGIN ISOLATION LEVEL REPEATABLE READ"
 	    " READ ONLY", NULL, 0, NULL)) != STORE_OK ||
-	    (st = q(s, "mget: cursor", "DECLARE km_mget_ids NO SCROLL CURSOR FOR"
-	    " SELECT key_id, fingerprint, keyid FROM keyids", NULL, 0,
-	    NULL)) != STORE_OK ||
+	    (st = q(s, "mget: cursor", ids, NULL, 0, NULL)) != STORE_OK ||
 	    (st = scan_cursor(s, "FETCH FORWARD " STR(STORE_SCAN_BATCH)
 	    " FROM km_mget_ids", STORE_SCAN_KEYID, cb, arg, &stopped)) != STORE_OK)
 		goto fail;
 	if (!stopped &&
-	    ((st = q(s, "mget: cursor", "DECLARE km_mget_uids NO SCROLL CURSOR"
-	    " FOR SELECT key_id, uid FROM key_uids", NULL, 0, NULL)) != STORE_OK ||
+	    ((st = q(s, "mget: cursor", uids, NULL, 0, NULL)) != STORE_OK ||
 	    (st = scan_cursor(s, "FETCH FORWARD " STR(STORE_SCAN_BATCH)
 	    " FROM km_mget_uids", STORE_SCAN_UID, cb, arg, &stopped)) != STORE_OK))
 		goto fail;
 	/* COMMIT closes the cursors. */
 	if ((st = q(s, "mget: commit", "COMMIT", NULL, 0, NULL)) != STORE_OK)
 		goto fail;
+	free(ids);
+	free(uids);
 	return STORE_OK;
 fail:
 	pg_rollback(s);
+	free(ids);
+	free(uids);
 	return st;
 }

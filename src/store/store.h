@@ -201,6 +201,12 @@ struct store_sync_entry {
 	size_t nsent;
 	uint8_t *data;		/* canonical binary key */
 	size_t len;
+	/* Owner control: the key's owner state (STORE_UNCLAIMED when it
+	 * has no owner row) and its published copy (NULL: none); cmd/sync.c
+	 * sends what the policy makes public (owner-control.md 11). */
+	int owner_state;	/* enum store_owner_state */
+	uint8_t *published;
+	size_t published_len;
 };
 
 struct store_sync_entries {
@@ -300,5 +306,312 @@ typedef int (*store_blob_cb)(void *arg, const uint8_t *data, size_t len);
  * through a server-side cursor (memory stays flat). STORE_OK also when cb
  * stopped it. */
 enum store_status store_export(struct store *s, store_blob_cb cb, void *arg);
+
+/* ---- owner control (sql/020-owner.sql, owner-control.md) ------------- */
+
+/*
+ * Policy modes (owner-control.md 2). The database records the policy its
+ * published copies were built for; `keymail initdb` records or changes
+ * it, and the filter and sync refuse to run while it differs from the
+ * configured one.
+ */
+enum store_policy {
+	STORE_POLICY_OPEN = 0,
+	STORE_POLICY_TRUSTED,
+	STORE_POLICY_VERIFIED,
+};
+
+/* "open", "trusted", "verified". */
+const char *store_policy_name(enum store_policy p);
+/* The recorded policy; *recorded is false on a database that records
+ * none yet (a fresh one: `keymail initdb` records the configured one). */
+enum store_status store_policy_get(struct store *s, bool *recorded,
+    enum store_policy *p);
+/* Record p (one statement, its own transaction). */
+enum store_status store_policy_set(struct store *s, enum store_policy p);
+
+/*
+ * What the lookups above (store_get_by_fpr, store_get_by_keyid,
+ * store_search_words, store_changed_since, store_get_by_ids,
+ * store_uid_for_keyid, store_scan_ids_uids) answer with from now on: the
+ * public copies under policy p (owner-control.md 2, 3). OPEN (the default
+ * of a new handle): the union of every key whose owner did not HIDE it;
+ * TRUSTED: the published copy of every visible key, found by the
+ * union's IDs and words, newest published change for store_changed_since
+ * and the published copy's primary user ID for store_uid_for_keyid.
+ * Keys left out are simply not found, so a TOOMANY count never includes
+ * them. store_signers, merges, export and the owner functions below
+ * always see the union. cmd_ctx_init sets it from the configuration.
+ */
+void store_set_view(struct store *s, enum store_policy p);
+
+enum store_owner_state {
+	STORE_UNCLAIMED = 0,
+	STORE_VISIBLE,
+	STORE_HIDDEN,
+};
+
+/* The classes of owner-control.md 5.4. */
+enum store_class {
+	STORE_CLASS_VISIBILITY = 0,	/* SHOW, HIDE */
+	STORE_CLASS_CONTENT,		/* REPLACE, ACCEPT, REJECT */
+	STORE_CLASS_SETTINGS,		/* NOTIFY */
+	STORE_CLASS_FETCH,		/* HELD */
+	STORE_NCLASSES
+};
+
+/* One key's owner state, as store_owner_begin reads it. */
+struct store_owner {
+	int64_t key_id;
+	bool row;			/* an owner row exists */
+	enum store_owner_state state;	/* no row: UNCLAIMED */
+	bool claimed;			/* a published copy exists */
+	char *notify;			/* NULL: none */
+	bool notify_confirmed;
+	int64_t last[STORE_NCLASSES];	/* last command per class, epoch
+					 * seconds; -1: none */
+	uint8_t *data;			/* the union (canonical binary key) */
+	size_t len;
+	bool revoked;			/* the union's row summary */
+	uint8_t *published;		/* NULL: no published copy */
+	size_t published_len;
+};
+
+void store_owner_free(struct store_owner *o);
+
+/*
+ * Start one owner transaction on the key whose primary fingerprint is
+ * fpr: BEGIN, the key's advisory lock (the one merges take), then read
+ * the union, the owner row and the published copy into o. STORE_NOTFOUND
+ * when no such primary key is stored (no transaction is left open).
+ * Otherwise the caller ends it with store_owner_commit or
+ * store_owner_rollback, and in between may call the functions that take
+ * o->key_id. Every change of owner state is thus one transaction under
+ * the key's lock: concurrent merges and commands of one key serialize.
+ */
+enum store_status store_owner_begin(struct store *s, const uint8_t *fpr,
+    size_t fprlen, struct store_owner *o);
+enum store_status store_owner_commit(struct store *s);
+void store_owner_rollback(struct store *s);
+
+/* Fingerprints of keys. */
+struct store_fpr {
+	uint8_t fpr[32];
+	size_t len;
+};
+
+struct store_fprs {
+	struct store_fpr *v;
+	size_t n;
+};
+
+void store_fprs_free(struct store_fprs *f);
+/* The primary fingerprints of every key with an owner row (their number
+ * is what owners did, not the store's size). */
+enum store_status store_owner_keys(struct store *s, struct store_fprs *out);
+
+/* The union of the key whose primary fingerprint is fpr, whatever the
+ * view (the revocation-only copy is made from it). STORE_NOTFOUND: none.
+ * out->data is the caller's. */
+enum store_status store_get_union(struct store *s, const uint8_t *fpr,
+    size_t len, struct store_key *out);
+
+/* Write o's state, claimed flag, notify address and times (upsert). */
+enum store_status store_owner_put(struct store *s, const struct store_owner *o);
+/* Replace the published copy of key_id (data: canonical binary key;
+ * primary_uid printable or NULL; revoked: it carries a key revocation),
+ * and mark it changed now (LAST). */
+enum store_status store_published_put(struct store *s, int64_t key_id,
+    const uint8_t *data, size_t len, const char *primary_uid, bool revoked);
+/* Queue key_id for `keymail sync` with this trail (lower-case addr-specs;
+ * ntrail 0 for the empty trail), inside the caller's transaction. */
+enum store_status store_sync_enqueue(struct store *s, int64_t key_id,
+    char *const *trail, size_t ntrail);
+
+/* The suppressed set of key_id (32-octet hashes, sorted by memcmp) in
+ * *out (malloc'd, NULL when empty). */
+enum store_status store_suppressed_get(struct store *s, int64_t key_id,
+    uint8_t (**out)[32], size_t *n);
+/* Add nadd hashes to the set, then remove ndel hashes from it. */
+enum store_status store_suppressed_change(struct store *s, int64_t key_id,
+    const uint8_t (*add)[32], size_t nadd, const uint8_t (*del)[32],
+    size_t ndel);
+/* The block list of key_id: issuer names (FPR or 0x + 16 hex), caller
+ * frees each and the array. */
+enum store_status store_blocked_get(struct store *s, int64_t key_id,
+    char ***out, size_t *n);
+enum store_status store_blocked_add(struct store *s, int64_t key_id,
+    const char *issuer);
+
+/* One held item as stored (owner-control.md 7.3). */
+struct store_held {
+	char issuer[67];
+	uint8_t issuer_keyid[8];
+	char component[76];
+	int64_t created;	/* newest signature's creation time */
+	time_t expires;
+	uint8_t *data;		/* the fragment (binary key) */
+	size_t len;
+};
+
+struct store_helds {
+	struct store_held *v;
+	size_t n;
+};
+
+void store_helds_free(struct store_helds *h);
+
+/* Every held item of key_id, by issuer and component. */
+enum store_status store_held_list(struct store *s, int64_t key_id,
+    struct store_helds *out);
+/*
+ * Hold one item (newest wins: an item of the same issuer and component
+ * with a signature at least as new stays), unless that would pass the
+ * caps: max_issuers distinct issuers (an issuer already holding items is
+ * not new) or max_size bytes of held data for the key (0: no cap).
+ * *refused is set when the caps kept it out. ttl: seconds it is kept.
+ */
+enum store_status store_held_put(struct store *s, int64_t key_id,
+    const char *issuer, const uint8_t keyid[8], const char *component,
+    int64_t created, const uint8_t *data, size_t len, time_t now,
+    time_t ttl, size_t max_issuers, size_t max_size, bool *refused);
+/* Delete the item (issuer, component) of key_id. */
+enum store_status store_held_delete(struct store *s, int64_t key_id,
+    const char *issuer, const char *component);
+/* HELD returned the items of key_id: each expires at the latest
+ * after_fetch seconds from now (held_after_fetch_days). */
+enum store_status store_held_fetched(struct store *s, int64_t key_id,
+    time_t now, time_t after_fetch);
+
+/*
+ * Control-block nonces (owner-control.md 5.3): record (fpr, nonce) until
+ * expires, in the caller's owner transaction. *fresh is true when it was
+ * new; when it was not, *same_mail tells whether it was recorded for the
+ * same Message-ID hash (msgid, 32 octets, or NULL) — the MTA delivering
+ * one mail again rather than a replay.
+ */
+enum store_status store_nonce_use(struct store *s, const uint8_t *fpr,
+    size_t fprlen, const char *nonce, const uint8_t *msgid, time_t expires,
+    bool *fresh, bool *same_mail);
+
+/* ---- tokens and pending requests (owner-control.md 6) ---------------- */
+
+/* A request waiting for CONFIRM. */
+struct store_pending {
+	int64_t id;
+	char kind[24];		/* "challenge", "notify", ... */
+	uint8_t fpr[32];	/* the key; fprlen 0: none */
+	size_t fprlen;
+	int cls;		/* enum store_class, -1: none */
+	char *address;		/* address tokens; NULL otherwise */
+	char *command;		/* canonical command line */
+	uint8_t *body;		/* REPLACE: the submitted key; NULL: none */
+	size_t bodylen;
+	char *requested_by;
+	time_t created, expires;
+};
+
+void store_pending_free(struct store_pending *p);
+
+/*
+ * Store a new request (hash: SHA-256 of its token) in one transaction
+ * (the caller's, if one is open), first superseding the pending requests it replaces: for a challenge
+ * (cls >= 0) those of the same key and class; for an address token
+ * (address set) those of the same kind, address (case-insensitive) and
+ * key. p->id is set.
+ */
+enum store_status store_pending_add(struct store *s, struct store_pending *p,
+    const uint8_t hash[32]);
+/*
+ * Take the request whose token hashes to hash, inside the caller's open
+ * transaction (after store_owner_begin, or store_begin): it must be
+ * pending and unexpired at now; it is marked used. STORE_NOTFOUND when no
+ * such request is usable (unknown, used, expired or superseded: the
+ * caller does not say which).
+ */
+enum store_status store_pending_take(struct store *s, const uint8_t hash[32],
+    time_t now, struct store_pending *out);
+/* Look up (without taking) the request of hash, pending and unexpired. */
+enum store_status store_pending_peek(struct store *s, const uint8_t hash[32],
+    time_t now, struct store_pending *out);
+/* A plain transaction for callers that need no key lock. */
+enum store_status store_begin(struct store *s);
+enum store_status store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* ---- the mail log (owner-control.md 12) ------------------------------ */
+
+/* A limit on mails of some kinds in a rolling window. */
+enum store_mail_scope {
+	STORE_MAIL_BY_RECIPIENT,	/* this recipient (case-insensitive) */
+	STORE_MAIL_BY_KEY,		/* this key */
+	STORE_MAIL_ALL,			/* the whole server */
+};
+
+struct store_mail_limit {
+	const char *name;		/* the keymail.conf key (for the log) */
+	enum store_mail_scope scope;
+	const char *const *kinds;	/* NULL-terminated */
+	time_t window;			/* seconds */
+	size_t max;			/* 0: no limit */
+};
+
+/*
+ * Count one mail of kind to recipient (about key fpr, fprlen 0: none) at
+ * now, if no limit of lims would be passed by it: then it is recorded and
+ * *over is -1. Otherwise nothing is recorded and *over is the index of
+ * the first limit it would pass. Serialized across processes (one
+ * advisory lock), so concurrent filters never both slip in as the last.
+ * Its own transaction, or the caller's if one is open (the record then
+ * commits with it).
+ */
+enum store_status store_mail_take(struct store *s, const char *recipient,
+    const char *kind, const uint8_t *fpr, size_t fprlen, time_t now,
+    const struct store_mail_limit *lims, size_t nlims, int *over);
+/* Record one event without checking (failed CONFIRMs are counted so). */
+enum store_status store_mail_record(struct store *s, const char *recipient,
+    const char *kind, const uint8_t *fpr, size_t fprlen, time_t now);
+/* How many events of kind for recipient lie in (now - window, now]. */
+enum store_status store_mail_count(struct store *s, const char *recipient,
+    const char *kind, time_t now, time_t window, uint64_t *n);
+
+/* ---- held-item digests (owner-control.md 9, 11) ---------------------- */
+
+/* A claimed key with a confirmed notify address and held items that
+ * arrived after its last digest. */
+struct store_digest {
+	int64_t key_id;
+	uint8_t fpr[32];
+	size_t fprlen;
+	char *notify;
+	size_t nnew;		/* items that arrived since the last digest */
+	char **issuers;		/* their distinct issuers, sorted */
+	size_t nissuers;
+	time_t deadline;	/* the earliest expiry among them */
+	char mark[48];		/* the newest one's arrival (opaque) */
+};
+
+struct store_digests {
+	struct store_digest *v;
+	size_t n;
+};
+
+void store_digests_free(struct store_digests *d);
+/* At most max keys due a digest, the one waiting longest first. */
+enum store_status store_digest_due(struct store *s, size_t max,
+    struct store_digests *out);
+/* The digest d went out: its items count as reported (up to d->mark). */
+enum store_status store_digest_sent(struct store *s, const struct store_digest *d);
+
+/* ---- the hourly batch's purges (owner-control.md 11) ----------------- */
+
+struct store_purge_counts {
+	size_t tokens, nonces, held, mail_log;
+};
+
+/* Delete expired requests, nonces past their window, expired held
+ * items and mail_log rows older than a day, at now. */
+enum store_status store_owner_purge(struct store *s, time_t now,
+    struct store_purge_counts *c);
 
 #endif

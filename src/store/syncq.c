@@ -76,6 +76,7 @@ store_sync_entries_free(struct store_sync_entries *e)
 		free_strv(e->v[i].seen, e->v[i].nseen);
 		free_strv(e->v[i].sent, e->v[i].nsent);
 		free(e->v[i].data);
+		free(e->v[i].published);
 	}
 	free(e->v);
 	e->v = NULL;
@@ -138,7 +139,10 @@ store_sync_fetch(struct store *s, int64_t after, size_t max,
 	 * is now, whatever change queued it (a full key, spec 4.5). */
 	if ((st = q(s, "sync: fetch", "SELECT q.key_id, q.gen,"
 	    " array_to_string(q.seen, E'\\n'), array_to_string(q.sent, E'\\n'),"
-	    " k.data FROM sync_queue q JOIN keys k ON k.id = q.key_id"
+	    " k.data, coalesce(o.state, ''), p.data"
+	    " FROM sync_queue q JOIN keys k ON k.id = q.key_id"
+	    " LEFT JOIN owner o ON o.key_id = q.key_id"
+	    " LEFT JOIN published p ON p.key_id = q.key_id"
 	    " WHERE q.key_id > $1 ORDER BY q.key_id LIMIT $2",
 	    &p, 1, &res)) != STORE_OK)
 		return st;
@@ -156,6 +160,14 @@ store_sync_fetch(struct store *s, int64_t after, size_t max,
 		    (size_t)PQgetlength(res, i, 3), &e->nsent);
 		e->len = (size_t)PQgetlength(res, i, 4);
 		e->data = xmemdup(PQgetvalue(res, i, 4), e->len);
+		e->owner_state = !strcmp(PQgetvalue(res, i, 5), "visible") ?
+		    STORE_VISIBLE : !strcmp(PQgetvalue(res, i, 5), "hidden") ?
+		    STORE_HIDDEN : STORE_UNCLAIMED;
+		if (!PQgetisnull(res, i, 6)) {
+			e->published_len = (size_t)PQgetlength(res, i, 6);
+			e->published = xmemdup(PQgetvalue(res, i, 6),
+			    e->published_len);
+		}
 	}
 	PQclear(res);
 	return STORE_OK;

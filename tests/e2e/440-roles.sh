@@ -65,6 +65,23 @@ allowed "filter may expire its reply log" "$F" "DELETE FROM reply_log WHERE hour
 KEYMAIL_CONF=$T/filter.conf "$KEYMAIL" initdb >/dev/null 2>&1
 check "filter role cannot run initdb" [ $? -ne 0 ]
 
+# Owner control's tables (sql/020-owner.sql): what each role may do.
+priv() { fl_psql roles -c "select has_table_privilege('$1', '$2', '$3')"; }
+for t in owner:INSERT owner:UPDATE published:INSERT held:DELETE suppressed:DELETE \
+    blocked:INSERT pending:UPDATE control_nonce:INSERT mail_log:INSERT policy:SELECT; do
+	check_eq "filter role: $t" "$(priv kmfilter "${t%%:*}" "${t#*:}")" t
+done
+for t in policy:UPDATE blocked:DELETE control_nonce:DELETE mail_log:DELETE owner:DELETE; do
+	check_eq "filter role may not: $t" "$(priv kmfilter "${t%%:*}" "${t#*:}")" f
+done
+for t in owner:UPDATE held:DELETE pending:DELETE control_nonce:DELETE mail_log:DELETE \
+    mail_log:INSERT published:SELECT; do
+	check_eq "sync role: $t" "$(priv kmsync "${t%%:*}" "${t#*:}")" t
+done
+for t in published:UPDATE owner:INSERT pending:INSERT suppressed:SELECT; do
+	check_eq "sync role may not: $t" "$(priv kmsync "${t%%:*}" "${t#*:}")" f
+done
+
 # The sync batch, as the sync role.
 export KEYMAIL_CONF=$T/sync.conf
 n0=$(fl_nout)
