@@ -40,6 +40,15 @@ static const struct numkey numkeys[] = {
 	NK(sync_max_message_size), NK(sync_max_age_days),
 	NK(import_batch),
 	NK(max_control_size), NK(control_max_age), NK(control_max_skew),
+	NK(challenge_ttl), NK(address_token_ttl), NK(held_days),
+	NK(held_after_fetch_days), NK(held_max_issuers), NK(held_max_size),
+	NK(signers_max_size), NK(expiry_warn_days),
+	NK(max_token_mails_per_day), NK(max_address_mails_per_hour),
+	NK(max_address_mails_total_per_hour),
+	NK(max_challenges_per_key_per_day), NK(max_verify_per_key_per_day),
+	NK(max_held_per_key_per_hour), NK(max_bad_tokens_per_hour),
+	NK(max_notify_mails_per_day), NK(max_digests_per_key_per_day),
+	NK(max_subscriptions_per_address), NK(max_batch_mails),
 };
 
 /* Numeric keys whose value must lie in a range (owner-control.md 13). */
@@ -49,6 +58,10 @@ static const struct {
 } ranges[] = {
 	{ "control_max_age", 60, 1209600 },
 	{ "control_max_skew", 0, 86400 },
+	{ "challenge_ttl", 1, 1209600 },
+	{ "address_token_ttl", 1, 1209600 },
+	{ "held_days", 1, 365 },
+	{ "held_after_fetch_days", 1, 365 },
 };
 
 /* The keys that are not numbers, for "did you mean" only. */
@@ -56,6 +69,7 @@ static const char *const strkeys[] = {
 	"database", "address", "sendmail", "help_dir", "maintainer",
 	"server_name", "index_long_keyids", "this_site", "peer",
 	"reply_to_unknown", "authserv_id", "silence_unknown_on_spf_fail",
+	"policy", "verify_encrypt",
 };
 
 /* Edit distance of two short key names (at most 63 bytes; else "far"). */
@@ -144,6 +158,27 @@ conf_defaults(struct conf *c)
 	c->max_control_size = KM_MAX_CONTROL_SIZE;
 	c->control_max_age = KM_CONTROL_MAX_AGE;
 	c->control_max_skew = KM_CONTROL_MAX_SKEW;
+	c->policy = CONF_POLICY_OPEN;
+	c->verify_encrypt = CONF_VERIFY_PREFERRED;
+	c->challenge_ttl = KM_CHALLENGE_TTL;
+	c->address_token_ttl = KM_ADDRESS_TOKEN_TTL;
+	c->held_days = KM_HELD_DAYS;
+	c->held_after_fetch_days = KM_HELD_AFTER_FETCH_DAYS;
+	c->held_max_issuers = KM_HELD_MAX_ISSUERS;
+	c->held_max_size = KM_HELD_MAX_SIZE;
+	c->signers_max_size = KM_SIGNERS_MAX_SIZE;
+	c->expiry_warn_days = KM_EXPIRY_WARN_DAYS;
+	c->max_token_mails_per_day = KM_MAX_TOKEN_MAILS_PER_DAY;
+	c->max_address_mails_per_hour = KM_MAX_ADDRESS_MAILS_PER_HOUR;
+	c->max_address_mails_total_per_hour = KM_MAX_ADDRESS_MAILS_TOTAL_PER_HOUR;
+	c->max_challenges_per_key_per_day = KM_MAX_CHALLENGES_PER_KEY_PER_DAY;
+	c->max_verify_per_key_per_day = KM_MAX_VERIFY_PER_KEY_PER_DAY;
+	c->max_held_per_key_per_hour = KM_MAX_HELD_PER_KEY_PER_HOUR;
+	c->max_bad_tokens_per_hour = KM_MAX_BAD_TOKENS_PER_HOUR;
+	c->max_notify_mails_per_day = KM_MAX_NOTIFY_MAILS_PER_DAY;
+	c->max_digests_per_key_per_day = KM_MAX_DIGESTS_PER_KEY_PER_DAY;
+	c->max_subscriptions_per_address = KM_MAX_SUBSCRIPTIONS_PER_ADDRESS;
+	c->max_batch_mails = KM_MAX_BATCH_MAILS;
 }
 
 /* 0, or -1 if k has a range and v lies outside it. */
@@ -156,6 +191,34 @@ in_range(const char *k, size_t v)
 		if (!strcmp(k, ranges[i].name) &&
 		    (v < ranges[i].min || v > ranges[i].max))
 			return -1;
+	return 0;
+}
+
+/* policy and verify_encrypt: one word of a fixed list (owner-control.md
+ * 13). verified mode is not offered yet: refused with a sentence. */
+static int
+parse_owner_word(const char *k, const char *v, int *out, char *why,
+    size_t whylen)
+{
+	static const char *const policies[] = { "open", "trusted", "verified" };
+	static const char *const verify[] = { "preferred", "required", "never" };
+	const char *const *w = !strcmp(k, "policy") ? policies : verify;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (!strcmp(v, w[i]))
+			break;
+	if (i == 3) {
+		snprintf(why, whylen, "expected %s, %s or %s", w[0], w[1], w[2]);
+		return -1;
+	}
+	if (w == policies && i == CONF_POLICY_VERIFIED) {
+		snprintf(why, whylen, "policy verified (owner-control.md 8) is "
+		    "not offered by this version of keymail yet; use open or "
+		    "trusted");
+		return -1;
+	}
+	*out = i;
 	return 0;
 }
 
@@ -324,6 +387,11 @@ conf_set(struct conf *c, const char *k, const char *v)
 		set_str(&c->server_name, v);
 	else if (!strcmp(k, "index_long_keyids"))
 		return parse_bool(v, &c->index_long_keyids);
+	else if (!strcmp(k, "policy"))
+		return parse_owner_word(k, v, &c->policy, peer_err, sizeof(peer_err));
+	else if (!strcmp(k, "verify_encrypt"))
+		return parse_owner_word(k, v, &c->verify_encrypt, peer_err,
+		    sizeof(peer_err));
 	else if (!strcmp(k, "reply_to_unknown"))
 		return parse_bool(v, &c->reply_to_unknown);
 	else if (!strcmp(k, "silence_unknown_on_spf_fail"))

@@ -70,7 +70,34 @@ struct conf {
 	size_t max_control_size;	/* bytes of the signed block; 0: no limit */
 	size_t control_max_age;		/* seconds, 60-1209600 */
 	size_t control_max_skew;	/* seconds, 0-86400 */
+	/* Owner control (owner-control.md 13). */
+	int policy;			/* CONF_POLICY_* */
+	int verify_encrypt;		/* CONF_VERIFY_* (verified mode) */
+	size_t challenge_ttl;
+	size_t address_token_ttl;
+	size_t held_days;
+	size_t held_after_fetch_days;
+	size_t held_max_issuers;
+	size_t held_max_size;
+	size_t signers_max_size;
+	size_t expiry_warn_days;
+	size_t max_token_mails_per_day;
+	size_t max_address_mails_per_hour;
+	size_t max_address_mails_total_per_hour;
+	size_t max_challenges_per_key_per_day;
+	size_t max_verify_per_key_per_day;
+	size_t max_held_per_key_per_hour;
+	size_t max_bad_tokens_per_hour;
+	size_t max_notify_mails_per_day;
+	size_t max_digests_per_key_per_day;
+	size_t max_subscriptions_per_address;
+	size_t max_batch_mails;
 };
+
+/* policy = open | trusted | verified (the numbers of store_policy). */
+enum { CONF_POLICY_OPEN = 0, CONF_POLICY_TRUSTED, CONF_POLICY_VERIFIED };
+/* verify_encrypt = preferred | required | never */
+enum { CONF_VERIFY_PREFERRED = 0, CONF_VERIFY_REQUIRED, CONF_VERIFY_NEVER };
 
 /* Fill with compiled-in defaults (limits.h). */
 void conf_defaults(struct conf *c);

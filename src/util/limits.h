@@ -81,4 +81,27 @@
  * promise the same number. Plain decimal: it is also pasted into text. */
 #define KM_MAX_COMMAND_ITEMS	10
 
+/* Owner control (../shared/spec/owner-control.md 13). Times in seconds
+ * unless the name says days; a max_ limit of 0 in keymail.conf means no
+ * limit. Ranges checked by util/conf.c are noted. */
+#define KM_CHALLENGE_TTL		86400u		/* 1-1209600 */
+#define KM_ADDRESS_TOKEN_TTL		259200u		/* 1-1209600 */
+#define KM_HELD_DAYS			30u		/* 1-365 */
+#define KM_HELD_AFTER_FETCH_DAYS	7u		/* 1-365 */
+#define KM_HELD_MAX_ISSUERS		200u		/* issuers with held items per key */
+#define KM_HELD_MAX_SIZE		(1024u * 1024)	/* bytes of held items per key */
+#define KM_SIGNERS_MAX_SIZE		(1024u * 1024)	/* bytes of a SIGNERS result */
+#define KM_EXPIRY_WARN_DAYS		14u		/* 0: no reminders */
+#define KM_MAX_TOKEN_MAILS_PER_DAY	3u		/* per address, any 24 h */
+#define KM_MAX_ADDRESS_MAILS_PER_HOUR	1u		/* per address, any 60 min */
+#define KM_MAX_ADDRESS_MAILS_TOTAL_PER_HOUR 1000u	/* all addresses, any 60 min */
+#define KM_MAX_CHALLENGES_PER_KEY_PER_DAY 5u
+#define KM_MAX_VERIFY_PER_KEY_PER_DAY	5u
+#define KM_MAX_HELD_PER_KEY_PER_HOUR	1u
+#define KM_MAX_BAD_TOKENS_PER_HOUR	10u		/* failed CONFIRMs per sender */
+#define KM_MAX_NOTIFY_MAILS_PER_DAY	10u		/* per address, any 24 h */
+#define KM_MAX_DIGESTS_PER_KEY_PER_DAY	1u
+#define KM_MAX_SUBSCRIPTIONS_PER_ADDRESS 100u
+#define KM_MAX_BATCH_MAILS		1000u		/* per keymail sync run */
+
 #endif
