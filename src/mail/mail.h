@@ -176,7 +176,14 @@ struct mail_reply {
 	const char *body;		/* second part, or NULL for none */
 	size_t body_len;
 	const char *body_type;		/* "text/plain" or "application/pgp-keys" */
+	/* charset of a text/ body part: NULL for utf-8; "us-ascii" for the
+	 * token part of owner-control.md 6.2 */
+	const char *body_charset;
 	const char *msgid_domain;	/* right side for our Message-ID */
+	/* A mail that answers nothing (owner-control.md 4.3: notices,
+	 * address confirmations, digests): Auto-Submitted: auto-generated
+	 * instead of auto-replied. */
+	bool generated;
 };
 
 /*

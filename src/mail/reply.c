@@ -524,15 +524,19 @@ type_clean(char *dst, size_t dstlen, const char *type)
 
 static int
 put_part(struct buf *out, const char *bnd, const char *type,
-    const unsigned char *data, size_t len)
+    const char *charset, const unsigned char *data, size_t len)
 {
 	char t[128];
 	int bad = 0, seven;
 
 	type_clean(t, sizeof(t), type);
 	seven = is_7bit(data, len);
-	bad |= buf_printf(out, "--%s\nContent-Type: %s%s\n", bnd, t,
-	    strncmp(t, "text/", 5) == 0 ? "; charset=utf-8" : "");
+	/* us-ascii only for text that is 7-bit (else it is not us-ascii) */
+	if (charset == NULL || !seven || strcmp(charset, "us-ascii") != 0)
+		charset = "utf-8";
+	bad |= buf_printf(out, "--%s\nContent-Type: %s%s%s\n", bnd, t,
+	    strncmp(t, "text/", 5) == 0 ? "; charset=" : "",
+	    strncmp(t, "text/", 5) == 0 ? charset : "");
 	/* Keys get a name and a description, so that mail clients show
 	 * more than "<no description>" and offer a file name to save them
 	 * under; inline, so that they are still shown in the message. */
@@ -602,7 +606,8 @@ mail_reply_build(const struct mail_reply *r, struct buf *out)
 		bad |= buf_printf(out, "In-Reply-To: %s\n", r->in_reply_to);
 		bad |= buf_printf(out, "References: %s\n", r->in_reply_to);
 	}
-	bad |= buf_puts(out, "Auto-Submitted: auto-replied\n");
+	bad |= buf_puts(out, r->generated ? "Auto-Submitted: auto-generated\n" :
+	    "Auto-Submitted: auto-replied\n");
 	bad |= buf_puts(out, "Precedence: list\n");
 	bad |= buf_printf(out, "X-Loop: %s\n", from);
 	bad |= buf_puts(out, "MIME-Version: 1.0\n");
@@ -611,11 +616,12 @@ mail_reply_build(const struct mail_reply *r, struct buf *out)
 	    " boundary=\"%s\"\n", bnd);
 	bad |= buf_putc(out, '\n');
 
-	bad |= put_part(out, bnd, "text/plain", (const unsigned char *)intro,
-	    strlen(intro));
+	bad |= put_part(out, bnd, "text/plain", NULL,
+	    (const unsigned char *)intro, strlen(intro));
 	if (r->body != NULL)
 		bad |= put_part(out, bnd, r->body_type ? r->body_type :
-		    "text/plain", (const unsigned char *)r->body, r->body_len);
+		    "text/plain", r->body_charset, (const unsigned char *)r->body,
+		    r->body_len);
 	bad |= buf_printf(out, "--%s--\n", bnd);
 
 	free(from);
