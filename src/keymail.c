@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/owner.h"
 #include "cmd/pipeline.h"
 #include "mail/mail.h"
 #include "store/store.h"
@@ -60,7 +61,9 @@ static const char usage_text[] =
     "                   Subject command and reply (run by the MTA)\n"
     "  check            check the configuration, help texts, mailer and\n"
     "                   database; run it after every change\n"
-    "  initdb           create or upgrade the database schema\n"
+    "  initdb [--change-policy]\n"
+    "                   create or upgrade the database schema; record the\n"
+    "                   policy, or rebuild the published copies for a new one\n"
     "  sync [-v]        mail changed keys to the peer keyservers (hourly)\n"
     "  import [-qv] [-j jobs] [file ...]\n"
     "                   load keys from keyrings, dumps or armored files\n"
@@ -261,7 +264,8 @@ do_sync(const struct conf *c, int argc, char **argv)
 	struct cmd_ctx ctx;
 	struct sync_stats ss;
 	enum store_status st;
-	bool busy;
+	char why[300];
+	bool busy = false, match = false;
 	int rc;
 
 	if (argc == 2 && !strcmp(argv[1], "-v"))
@@ -271,7 +275,22 @@ do_sync(const struct conf *c, int argc, char **argv)
 	if ((rc = exit_for_open(cmd_store_open(c->database, &s, NULL, 0))) != EX_OK)
 		return rc;
 	cmd_ctx_init(&ctx, c, s);
-	st = cmd_sync(&ctx, &ss, &busy);
+	/* Nothing leaves while the published copies are built for another
+	 * policy (owner-control.md 2). */
+	st = owner_policy_check(c, s, &match, why, sizeof(why));
+	if (st == STORE_OK && !match) {
+		log_warnx("sync: %s", why);
+		store_close(s);
+		return EX_TEMPFAIL;
+	}
+	if (st == STORE_OK)
+		st = cmd_sync(&ctx, &ss, &busy);
+	if (st == STORE_OK && !busy)
+		log_info("sync: purged %zu token(s), %zu nonce(s), %zu held "
+		    "item(s), %zu mail-log row(s); %u digest(s) sent, %u not",
+		    ss.owner.purged.tokens, ss.owner.purged.nonces,
+		    ss.owner.purged.held, ss.owner.purged.mail_log,
+		    ss.owner.digests, ss.owner.digests_dropped);
 	if (st != STORE_OK) {
 		log_warnx("sync: database: %s", store_errmsg(s));
 		store_close(s);
@@ -368,31 +387,46 @@ do_export(const struct conf *c, int argc)
 	return r == CMD_RUN_OK ? EX_OK : r == CMD_RUN_IOERR ? EX_IOERR : EX_TEMPFAIL;
 }
 
-/* keymail initdb: 0, 75 if the database is unreachable or fails
- * transiently, 70 (EX_SOFTWARE) if a migration fails for good. */
+/* keymail initdb [--change-policy]: 0, 75 if the database is unreachable
+ * or fails transiently, 70 (EX_SOFTWARE) if a migration fails for good,
+ * 78 if the database was built for another policy than the configured
+ * one and --change-policy was not given (owner-control.md 2). */
 static int
-do_initdb(const struct conf *c)
+do_initdb(const struct conf *c, int argc, char **argv)
 {
 	struct store *s;
+	struct cmd_ctx ctx;
 	enum store_status st;
+	enum owner_initdb io = OWNER_INITDB_OK;
+	bool change = false;
 	int rc;
 
 	int before, after, want;
 
+	if (argc == 2 && !strcmp(argv[1], "--change-policy"))
+		change = true;
+	else if (argc != 1)
+		usage();
 	if ((rc = exit_for_open(cmd_store_open(c->database, &s, NULL, 0))) != EX_OK)
 		return rc;
 	if ((st = store_schema_version(s, &before, &want)) == STORE_OK &&
 	    (st = store_initdb(s)) == STORE_OK)
 		st = store_schema_version(s, &after, &want);
+	if (st == STORE_OK) {
+		if (before == after)
+			printf("keymail initdb: schema version %d, up to date; nothing "
+			    "to do\n", after);
+		else
+			printf("keymail initdb: schema version %d -> %d (%s)\n", before,
+			    after, before == 0 ? "schema created" : "upgraded");
+		/* owner-control.md 2: record the policy, or rebuild for it */
+		cmd_ctx_init(&ctx, c, s);
+		st = owner_initdb_policy(&ctx, change, &io);
+	}
 	if (st != STORE_OK)
 		log_warnx("initdb: %s", store_errmsg(s));
-	else if (before == after)
-		printf("keymail initdb: schema version %d, up to date; nothing to do\n",
-		    after);
-	else
-		printf("keymail initdb: schema version %d -> %d (%s)\n", before,
-		    after, before == 0 ? "schema created" : "upgraded");
-	rc = st == STORE_OK ? EX_OK : (st == STORE_TEMPFAIL ? EX_TEMPFAIL : EX_SOFTWARE);
+	rc = st == STORE_OK ? (io == OWNER_INITDB_DIFFERS ? EX_CONFIG : EX_OK) :
+	    (st == STORE_TEMPFAIL ? EX_TEMPFAIL : EX_SOFTWARE);
 	store_close(s);
 	return rc;
 }
@@ -478,7 +512,7 @@ main(int argc, char **argv)
 	} else if (!strcmp(argv[0], "check"))
 		rc = do_check(&c, path, argc);
 	else if (!strcmp(argv[0], "initdb"))
-		rc = do_initdb(&c);
+		rc = do_initdb(&c, argc, argv);
 	else if (!strcmp(argv[0], "sync")) {
 		/* From cron or a timer: syslog; stderr only for trouble. */
 		log_open("keymail", 1);

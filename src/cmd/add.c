@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/owner.h"
 #include "util/xalloc.h"
 
 struct add_state {
@@ -168,6 +169,51 @@ has_good_revocation(const struct pgp_key *key, const uint8_t *body, size_t len)
 	return false;
 }
 
+/*
+ * Trusted mode (owner-control.md 7.2): the union merges as always (not
+ * queued for the peers: what leaves is decided by the published copy),
+ * then a claimed key's published copy takes its revocations and newer
+ * self-signatures, and the rest waits as held items. The reply says only
+ * "received" or "revocation published", never whether the key was known,
+ * claimed or changed (the totals stay zero).
+ */
+static int
+on_key_trusted(struct add_state *s, struct pgp_key *key, const char *why)
+{
+	struct pgp_merge_counts counts;
+	struct owner_absorbed res;
+	enum store_status sst;
+	char hex[65], reason[640];
+	bool keyrev;
+
+	memset(&counts, 0, sizeof(counts));
+	memset(&res, 0, sizeof(res));
+	sst = store_merge_key(s->ctx->store, key, &s->ctx->lim, &counts);
+	if (sst == STORE_LIMIT) {
+		cmd_limit_reason(s->ctx, reason, sizeof(reason));
+		reject(s, key->pub.fpr, key->pub.fprlen, reason);
+		pgp_key_free(key);
+		return 0;
+	}
+	keyrev = pgp_key_has_key_revocation(key);
+	if (sst == STORE_OK)
+		sst = owner_absorb(s->ctx, key, keyrev && counts.new_revocations > 0,
+		    &res);
+	if (sst != STORE_OK) {
+		s->st = sst;
+		pgp_key_free(key);
+		return 1;
+	}
+	pgp_hex(key->pub.fpr, key->pub.fprlen, hex);
+	buf_printf(&s->lines, "Key %s\n    %s\n", hex, keyrev || res.revocations ?
+	    "revocation published" : "received");
+	if (*why)
+		buf_printf(&s->lines, "    dropped: %s\n", why);
+	s->r->keys_stored++;
+	pgp_key_free(key);
+	return 0;
+}
+
 /* pgp_keys_read callback: one transferable key (or one error). */
 static int
 on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
@@ -203,6 +249,8 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 		return 0;
 	}
 	memset(&counts, 0, sizeof(counts));
+	if (owner_policy(s->ctx->conf) == STORE_POLICY_TRUSTED)
+		return on_key_trusted(s, key, why);
 	/* What a merge adds goes to our peers too (spec 4.5), unless no
 	 * peer is configured: then nothing would ever empty the queue. */
 	if (s->ctx->sync_enqueue)
@@ -478,7 +526,11 @@ add_finish(struct add_state *s, struct cmd_result *r)
 		free(s->lines.data);
 		return s->st;
 	}
-	if (r->keys_stored == 0) {
+	if (r->keys_stored != 0 && owner_policy(s->ctx->conf) == STORE_POLICY_TRUSTED) {
+		/* Nothing about what the store held or gained (7.2). */
+		buf_puts(b, "Your keys were received. This server publishes a key "
+		    "only once its owner\nhas claimed it (see HELP).\n");
+	} else if (r->keys_stored == 0) {
 		r->suffix = ", failed";
 		if (s->blocks == 0 && s->secret_blocks == 0)
 			buf_puts(b, "No public key block was found in your message. Paste the\n"

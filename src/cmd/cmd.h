@@ -41,14 +41,45 @@ struct cmd_ctx {
 	size_t sync_ntrail;
 };
 
+/*
+ * A mail keymail sends that is not the reply to the request in hand:
+ * notices, address confirmations, digests (owner-control.md 4.3, 9, 13).
+ * Subject starts "keymail: "; Auto-Submitted: auto-generated. Owned by
+ * whoever holds it (cmd_mail_free).
+ */
+struct cmd_mail {
+	char *to;			/* a checked addr-spec */
+	char *subject;
+	char *text;			/* part 1, after the usual intro */
+	char *part2;			/* NULL: no second part */
+	const char *part2_type;		/* "text/plain", "application/pgp-keys" */
+	const char *part2_charset;	/* NULL: utf-8 */
+	const char *kind;		/* mail_log kind (cmd/owner.h), static */
+	uint8_t fpr[32];		/* the key it is about; fprlen 0: none */
+	size_t fprlen;
+};
+
+void cmd_mail_free(struct cmd_mail *m);
+
 struct cmd_result {
 	const char *suffix;		/* "" or ", failed", ", was invalid", ... (static) */
 	struct buf body;		/* result part */
 	const char *body_type;		/* "text/plain" or "application/pgp-keys" */
 	unsigned keys_stored;		/* ADD: keys accepted (merged) */
-	char *intro;			/* the intro part in the language HELP
-					 * was asked in (owned), or NULL: the
-					 * English cmd_intro */
+	char *intro;			/* the whole first part (owned), or NULL:
+					 * the English cmd_intro (HELP <lang>: the
+					 * intro in that language; owner control:
+					 * the intro and what the mail is) */
+	/* Owner control (cmd/owner.h): */
+	const char *subject_as;		/* the reply's Subject names this instead
+					 * of the Subject received (CONFIRM: the
+					 * token never appears); static or owned
+					 * by the caller until the reply is sent */
+	const char *body_charset;	/* charset of a text body; NULL: utf-8 */
+	bool silent;			/* a limit (owner-control.md 12) stopped
+					 * the reply: nothing is sent */
+	struct cmd_mail *after;		/* mails to send after the reply */
+	size_t nafter;
 };
 
 void cmd_ctx_init(struct cmd_ctx *ctx, const struct conf *conf, struct store *store);
@@ -176,6 +207,13 @@ void keyspec_parse(const char *arg, struct keyspec *ks);
 
 /* ---- sync.c: `keymail sync`, the outgoing half of peer sync -------- */
 
+/* The owner-control steps of the hourly batch (cmd/batch.c). */
+struct owner_batch_stats {
+	struct store_purge_counts purged;
+	unsigned digests;		/* digest mails the mailer took */
+	unsigned digests_dropped;	/* stopped by a limit or failed */
+};
+
 struct sync_stats {
 	unsigned sent;		/* messages the mailer accepted */
 	unsigned failed;	/* messages the mailer refused (retried next run) */
@@ -183,6 +221,7 @@ struct sync_stats {
 				 * size limit kept back */
 	unsigned done;		/* queue entries finished and removed */
 	size_t expired;		/* entries older than sync_max_age_days dropped */
+	struct owner_batch_stats owner;	/* steps 2 and 3 of owner-control.md 11 */
 };
 
 /*
@@ -191,9 +230,10 @@ struct sync_stats {
  * not ourselves, not in the key's trail and not yet sent this change,
  * mail the full stored key (cleaned for the peer's profile) as one
  * incremental, and mark the peer only once the mailer has accepted it.
- * A peer whose mailer run fails is not tried again in this run. *busy is
- * set (and nothing done) if another run holds the lock. Returns STORE_OK
- * or a store failure (the caller exits 75).
+ * A peer whose mailer run fails is not tried again in this run. Then,
+ * still under the lock, the owner-control steps of the batch (purges,
+ * digests; cmd/batch.c). *busy is set (and nothing done) if another run
+ * holds the lock. Returns STORE_OK or a store failure (the caller exits 75).
  */
 enum store_status cmd_sync(struct cmd_ctx *ctx, struct sync_stats *stats,
     bool *busy);

@@ -26,6 +26,10 @@ cmd_ctx_init(struct cmd_ctx *ctx, const struct conf *conf, struct store *store)
 	ctx->lim.max_sigs_per_uid = conf->max_sigs_per_uid;
 	ctx->now = time(NULL);
 	ctx->sync_enqueue = conf->npeers > 0;
+	/* Lookups answer with the public copies of the configured policy
+	 * (owner-control.md 2); the filter and sync refuse to run while the
+	 * database records another (cmd/policy.c). */
+	store_set_view(store, (enum store_policy)conf->policy);
 }
 
 enum store_status
@@ -62,10 +66,27 @@ cmd_result_init(struct cmd_result *r)
 }
 
 void
+cmd_mail_free(struct cmd_mail *m)
+{
+	if (m == NULL)
+		return;
+	free(m->to);
+	free(m->subject);
+	free(m->text);
+	free(m->part2);
+	memset(m, 0, sizeof(*m));
+}
+
+void
 cmd_result_free(struct cmd_result *r)
 {
+	size_t i;
+
 	free(r->body.data);
 	free(r->intro);
+	for (i = 0; i < r->nafter; i++)
+		cmd_mail_free(&r->after[i]);
+	free(r->after);
 	memset(r, 0, sizeof(*r));
 }
 

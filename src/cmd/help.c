@@ -15,7 +15,10 @@
  * Placeholders $maintainer, $address, $server_name, $version,
  * $max_reply_keys, $max_last_days, $max_message_size_kib,
  * $max_keys_per_add, $max_search, $max_last_reply_keys,
- * $max_key_size_kib, $max_reply_size_kib are replaced from the config
+ * $max_key_size_kib, $max_reply_size_kib, and for owner control
+ * $policy, $control_max_age_hours, $challenge_ttl_hours,
+ * $max_token_mails_per_day, $max_bad_tokens_per_hour are replaced from
+ * the config
  * ($max_last_reply_keys by LAST's real cap, cmd_last_cap: the smaller of
  * max_reply_keys and max_last_reply_keys). A line that is exactly
  * "$if peers", "$else" or "$endif" keeps the lines between them only when
@@ -166,6 +169,12 @@ substitute(const struct conf *c, const char *text, struct buf *out)
 		SUB("max_last_reply_keys", "%zu", cmd_last_cap(c))
 		SUB("max_key_size_kib", "%zu", c->max_key_size / 1024)
 		SUB("max_reply_size_kib", "%zu", c->max_reply_size / 1024)
+		SUB("policy", "%s", c->policy == CONF_POLICY_TRUSTED ? "trusted" :
+		    c->policy == CONF_POLICY_VERIFIED ? "verified" : "open")
+		SUB("control_max_age_hours", "%zu", c->control_max_age / 3600)
+		SUB("challenge_ttl_hours", "%zu", (c->challenge_ttl + 3599) / 3600)
+		SUB("max_token_mails_per_day", "%zu", c->max_token_mails_per_day)
+		SUB("max_bad_tokens_per_hour", "%zu", c->max_bad_tokens_per_hour)
 #undef SUB
 		buf_putc(out, '$');
 		p++;

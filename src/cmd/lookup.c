@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/owner.h"
 #include "util/words.h"
 #include "util/xalloc.h"
 
@@ -45,11 +46,13 @@ key_has_uid_substring(const struct cmd_ctx *ctx, const struct store_key *sk, con
 }
 
 /*
- * Resolve arg into keys. On USER_ERROR, the reason is written to r->body
+ * Resolve arg into keys; get: for GET (a revocation-only copy may
+ * answer). The store's view (store_set_view) decides which keys are
+ * public. On USER_ERROR, the reason is written to r->body
  * and r->suffix set. Store failures come back in *st.
  */
 static enum find_result
-find_keys(struct cmd_ctx *ctx, const char *arg, struct store_keys *out,
+find_keys(struct cmd_ctx *ctx, const char *arg, bool get, struct store_keys *out,
     struct cmd_result *r, enum store_status *st)
 {
 	const struct conf *c = ctx->conf;
@@ -89,9 +92,17 @@ find_keys(struct cmd_ctx *ctx, const char *arg, struct store_keys *out,
 	case KEYSPEC_SHORTID:
 	case KEYSPEC_KEYID:
 		*st = store_get_by_keyid(ctx->store, ks.id, ks.idlen, c->max_reply_keys, out);
+		if (*st == STORE_OK)
+			*st = owner_lookup_recheck(ctx, ks.id, ks.idlen, out);
 		break;
 	case KEYSPEC_FPR:
 		*st = store_get_by_fpr(ctx->store, ks.id, ks.idlen, c->max_reply_keys, out);
+		if (*st == STORE_OK)
+			*st = owner_lookup_recheck(ctx, ks.id, ks.idlen, out);
+		/* GET of a key that is not public by its exact fingerprint:
+		 * its revocation-only copy, in every mode (owner-control.md 2). */
+		if (*st == STORE_NOTFOUND && get)
+			*st = owner_revocation_only(ctx, ks.id, ks.idlen, out);
 		break;
 	case KEYSPEC_TEXT: {
 		size_t nw, i, kept = 0;
@@ -176,7 +187,7 @@ cmd_get(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 	struct store_keys ks;
 	enum store_status st;
 
-	if (find_keys(ctx, arg, &ks, r, &st) == FOUND)
+	if (find_keys(ctx, arg, true, &ks, r, &st) == FOUND)
 		cmd_armor_keys(ctx, &ks, r);
 	store_keys_free(&ks);
 	return st;
@@ -367,7 +378,7 @@ cmd_index(struct cmd_ctx *ctx, const char *arg, bool verbose, struct cmd_result 
 	enum store_status st;
 	size_t i;
 
-	if (find_keys(ctx, arg, &ks, r, &st) == FOUND) {
+	if (find_keys(ctx, arg, false, &ks, r, &st) == FOUND) {
 		for (i = 0; i < ks.n && st == STORE_OK; i++) {
 			enum pgp_status pst;
 			struct pgp_key *k = pgp_key_parse_one(ks.v[i].data, ks.v[i].len,

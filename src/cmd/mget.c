@@ -151,6 +151,60 @@ on_row(void *arg, int64_t key_id, enum store_scan_kind kind, const uint8_t *a,
 	return 0;
 }
 
+static bool
+id_hit(struct mget_state *m, const struct pgp_pubkey *pub)
+{
+	char hex[65];
+
+	pgp_hex(pub->fpr, pub->fprlen, hex);
+	if (match_one(m, hex, strlen(hex)))
+		return true;
+	pgp_hex(pub->keyid, 8, hex);
+	return m->stop == MGET_RUNNING && (match_one(m, hex, 16) ||
+	    (m->stop == MGET_RUNNING && match_one(m, hex + 8, 8)));
+}
+
+/*
+ * Under a published view (owner-control.md 2) the scan read the union's
+ * IDs and user IDs of the public keys: a user ID or subkey held for its
+ * owner may have matched. Keep the copies that match by themselves.
+ */
+static void
+keep_matching_copies(struct mget_state *m, const struct cmd_ctx *ctx,
+    struct store_keys *ks)
+{
+	size_t i, j, kept = 0;
+
+	for (i = 0; i < ks->n; i++) {
+		enum pgp_status pst;
+		struct pgp_key *k = pgp_key_parse_one(ks->v[i].data, ks->v[i].len,
+		    &ctx->lim, &pst);
+		bool hit = false;
+
+		if (k != NULL) {
+			hit = id_hit(m, &k->pub);
+			for (j = 0; j < k->nsubkeys && !hit && m->stop == MGET_RUNNING; j++)
+				hit = id_hit(m, &k->subkeys[j].sub);
+			for (j = 0; j < k->nuids && !hit && m->stop == MGET_RUNNING; j++) {
+				char *uid;
+
+				if (k->uids[j].pkt.tag != PGP_TAG_UID)
+					continue;
+				uid = pgp_uid_printable(k->uids[j].pkt.body,
+				    k->uids[j].pkt.len);
+				hit = match_one(m, uid, strlen(uid));
+				free(uid);
+			}
+			pgp_key_free(k);
+		}
+		if (hit)
+			ks->v[kept++] = ks->v[i];
+		else
+			free(ks->v[i].data);
+	}
+	ks->n = kept;
+}
+
 enum store_status
 cmd_mget(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 {
@@ -186,8 +240,8 @@ cmd_mget(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 		return STORE_OK;
 	}
 	st = store_scan_ids_uids(ctx->store, on_row, &m);
-	km_regex_free(m.re);
 	if (st != STORE_OK) {
+		km_regex_free(m.re);
 		free(m.ids);
 		return st;
 	}
@@ -225,6 +279,11 @@ cmd_mget(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 			break;
 		}
 		st = store_get_by_ids(ctx->store, m.ids, m.nids, &ks);
+		if (st == STORE_OK && c->policy != CONF_POLICY_OPEN) {
+			keep_matching_copies(&m, ctx, &ks);
+			if (ks.n == 0)
+				st = STORE_NOTFOUND;
+		}
 		if (st == STORE_OK)
 			cmd_armor_keys(ctx, &ks, r);
 		else if (st == STORE_NOTFOUND) {
@@ -235,6 +294,7 @@ cmd_mget(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 		store_keys_free(&ks);
 		break;
 	}
+	km_regex_free(m.re);
 	free(m.ids);
 	return st;
 }

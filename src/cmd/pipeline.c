@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/owner.h"
 #include "cmd/pipeline.h"
 #include "mail/mail.h"
 #include "store/store.h"
@@ -350,11 +351,19 @@ send_reply(const struct conf *c, struct pipeline_db *db, const struct cmd_ctx *c
 	enum mail_send_status ss = MAIL_SEND_PERMFAIL;
 	int ok;
 
+	/* A limit of owner-control.md 12 stopped this reply: nothing is
+	 * sent in its place (owner_mail_allow logged it). */
+	if (r->silent) {
+		reason(out, "no reply: owner-control limit");
+		return out->status = PIPELINE_DONE;
+	}
 	if ((ok = reply_rate_ok(c, db, to, out, &qt)) <= 0)
 		return out->status = ok == 0 ? PIPELINE_DONE : out->status;
-	subject = xasprintf("Your command, %s%s", m->subject && *m->subject ? m->subject : "(none)",
-	    r->suffix);
-	/* HELP <lang> brings its own intro in that language. */
+	/* CONFIRM's reply names the command, never the token (C5). */
+	subject = xasprintf("Your command, %s%s", r->subject_as ? r->subject_as :
+	    m->subject && *m->subject ? m->subject : "(none)", r->suffix);
+	/* HELP <lang> brings its own intro in that language; owner control
+	 * its own text about the mail. */
 	intro = r->intro ? xstrdup(r->intro) : cmd_intro(ctx);
 	memset(&rep, 0, sizeof(rep));
 	rep.from = c->address;
@@ -366,6 +375,7 @@ send_reply(const struct conf *c, struct pipeline_db *db, const struct cmd_ctx *c
 	rep.body = r->body.len ? (const char *)r->body.data : NULL;
 	rep.body_len = r->body.len;
 	rep.body_type = r->body_type;
+	rep.body_charset = r->body_charset;
 	rep.msgid_domain = msgid_domain(c->address);
 	out->status = PIPELINE_DONE;
 	buf_init(&mail, c->max_reply_size + 64 * 1024);
@@ -395,7 +405,86 @@ send_reply(const struct conf *c, struct pipeline_db *db, const struct cmd_ctx *c
 	free(mail.data);
 	free(subject);
 	free(intro);
+	/* Mails that go with this reply (notices, address confirmations):
+	 * counted already; a mailer failure is logged, never retried (the
+	 * command was carried out). */
+	if (out->status == PIPELINE_DONE) {
+		size_t i;
+		bool sent;
+
+		for (i = 0; i < r->nafter; i++)
+			cmd_mail_send(ctx, &r->after[i], &sent);
+	}
 	return out->status;
+}
+
+/* ---- owner control ----------------------------------------------------- */
+
+/*
+ * Does handling this command read or write the store? HELP, refused mail
+ * and invalid Subjects need it only to count the reply.
+ */
+static bool
+needs_store(const struct conf *c, bool parsed, enum mail_cmd cmd,
+    enum owner_cmd_kind ok)
+{
+	return c->max_replies_per_hour != 0 || (parsed && (ok != OWNER_CMD_NONE ||
+	    (cmd != MAIL_CMD_HELP && cmd != MAIL_CMD_INVALID)));
+}
+
+/*
+ * owner-control.md 2: while the database was built for another policy
+ * than the configured one, nothing is handled (the MTA keeps the mail).
+ * Returns true to go on.
+ */
+static bool
+policy_ok(const struct conf *c, struct pipeline_db *db,
+    struct pipeline_outcome *out)
+{
+	struct store *s;
+	enum store_status st;
+	char why[300];
+	bool match;
+
+	if ((s = db_rw(db, out)) == NULL)
+		return false;
+	if ((st = owner_policy_check(c, s, &match, why, sizeof(why))) != STORE_OK) {
+		store_failed(db, st, out);
+		return false;
+	}
+	if (!match) {
+		log_warnx("%s", why);
+		reason(out, "policy differs from the database's; mail deferred");
+		out->status = PIPELINE_TEMPFAIL;
+		return false;
+	}
+	return true;
+}
+
+/* An owner-control command (mail/owner_cmd.h) with a reply address. */
+static enum store_status
+run_owner(struct cmd_ctx *ctx, const struct mail_msg *m,
+    const struct owner_cmd *oc, const char *to, struct cmd_result *r)
+{
+	char line[768];
+
+	switch (oc->kind) {
+	case OWNER_CMD_CONFIRM:
+		return owner_confirm(ctx, m, oc, to, r);
+	case OWNER_CMD_SIGNERS:
+		if (oc->malformed) {
+			owner_cmd_failure_line(oc, line, sizeof(line));
+			r->suffix = ", failed";
+			buf_printf(&r->body, "%s\n", line);
+			return STORE_OK;
+		}
+		return cmd_signers(ctx, oc->nargs ? oc->args[0].text : "", r);
+	default:
+		if (owner_cmd_is_owner(oc->kind))
+			return owner_command(ctx, m, oc, to, r);
+		owner_refuse_policy(r, oc->kind, owner_policy(ctx->conf));
+		return STORE_OK;
+	}
 }
 
 /* ---- reading the message ----------------------------------------------- */
@@ -462,6 +551,7 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 	struct mail_limits lim = mail_limits_from(c);
 	struct mail_msg m;
 	struct mail_command cmd;
+	struct owner_cmd oc;
 	struct cmd_ctx ctx;
 	struct cmd_result r;
 	struct store *store;
@@ -506,8 +596,15 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 	}
 
 	mail_command_parse(m.subject, &cmd);
+	/* The owner-control keywords are not pks commands (owner-control.md
+	 * 4.1); their grammar is its own. */
+	memset(&oc, 0, sizeof(oc));
+	if (cmd.cmd == MAIL_CMD_INVALID)
+		(void)owner_cmd_parse(m.subject, &oc);
 	cmd_result_init(&r);
 	to = reply_address(&m, c, &why);
+	if (needs_store(c, ms == MAIL_OK, cmd.cmd, oc.kind) && !policy_ok(c, db, out))
+		goto done;
 
 	if (ms != MAIL_OK) {
 		log_warnx("message refused: %s", err);
@@ -525,7 +622,29 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 		}
 		goto done;
 	}
-	out->command = mail_cmd_name(cmd.cmd);
+	out->command = oc.kind != OWNER_CMD_NONE ? owner_cmd_name(oc.kind) :
+	    mail_cmd_name(cmd.cmd);
+	if (oc.kind != OWNER_CMD_NONE) {
+		/* Without a reply address nothing is carried out either: no
+		 * challenge could reach anyone, no CONFIRM may act unanswered
+		 * (an auto-reply never confirms, 6.1). */
+		if (to == NULL) {
+			log_info("no reply (%s) to %s from %s; nothing done", why,
+			    out->command, m.from ? m.from : "(unknown)");
+			reason(out, "no reply: %s", why);
+			goto done;
+		}
+		if ((store = db_rw(db, out)) == NULL)
+			goto done;
+		cmd_ctx_init(&ctx, c, store);
+		st = run_owner(&ctx, &m, &oc, to, &r);
+		if (st != STORE_OK) {
+			store_failed(db, st, out);
+			goto done;
+		}
+		send_reply(c, db, &ctx, &m, to, &r, out);
+		goto done;
+	}
 	if (cmd.cmd == MAIL_CMD_INCREMENTAL || cmd.cmd == MAIL_CMD_ADD) {
 		if ((store = db_rw(db, out)) == NULL)
 			goto done;

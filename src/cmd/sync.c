@@ -48,6 +48,7 @@
 #include <strings.h>
 
 #include "cmd/cmd.h"
+#include "cmd/owner.h"
 #include "util/log.h"
 #include "util/peer.h"
 #include "util/xalloc.h"
@@ -208,8 +209,47 @@ send_one(struct cmd_ctx *ctx, const struct store_sync_entry *e,
 	return false;
 }
 
+static enum store_status sync_entry_public(struct cmd_ctx *ctx,
+    const struct store_sync_entry *e, struct sync_peer *peers, size_t npeers,
+    struct sync_stats *stats);
+
+/*
+ * What leaves is the key's public copy under the policy
+ * (owner-control.md 11): open, the union (a HIDden key only as its
+ * revocation-only copy); trusted, a visible key's published copy, any
+ * other key only as its revocation-only copy. A key with nothing public
+ * is done at once: nothing of it may leave.
+ */
 static enum store_status
 sync_entry(struct cmd_ctx *ctx, const struct store_sync_entry *e,
+    struct sync_peer *peers, size_t npeers, struct sync_stats *stats)
+{
+	struct store_sync_entry pub = *e;
+	struct buf copy;
+	enum store_status st;
+	int rc;
+
+	buf_init(&copy, 0);
+	rc = owner_public_copy(ctx, owner_policy(ctx->conf), e->owner_state,
+	    e->data, e->len, e->published, e->published_len, &copy);
+	if (rc == 0) {
+		buf_free(&copy);
+		st = store_sync_done(ctx->store, e->key_id, e->gen);
+		if (st == STORE_OK)
+			stats->done++;
+		return st;
+	}
+	if (rc > 0) {
+		pub.data = copy.data;
+		pub.len = copy.len;
+	}
+	st = sync_entry_public(ctx, &pub, peers, npeers, stats);
+	buf_free(&copy);
+	return st;
+}
+
+static enum store_status
+sync_entry_public(struct cmd_ctx *ctx, const struct store_sync_entry *e,
     struct sync_peer *peers, size_t npeers, struct sync_stats *stats)
 {
 	struct prepared pr[NPROFILES];
@@ -342,6 +382,10 @@ cmd_sync(struct cmd_ctx *ctx, struct sync_stats *stats, bool *busy)
 	free(peers);
 	free(site);
 	free(addr);
+	/* owner-control.md 11: (1) peer sync, then (2) purges and (3)
+	 * digests, one run at a time. */
+	if (st == STORE_OK)
+		st = owner_batch(ctx, &stats->owner);
 	/* Best effort: should it fail, the lock still goes with the session. */
 	if (st == STORE_OK)
 		(void)store_sync_unlock(ctx->store);
