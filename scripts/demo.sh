@@ -6,6 +6,10 @@
 # for it with GET, INDEX and VERBOSE INDEX, and prints every reply. The
 # "mailer" here is a script that files each reply under demo/outbox instead
 # of sending it. Run it again and ADD reports "nothing new".
+# Then the same key on a second database run with policy = trusted
+# (owner-control.md): ADD stores it unpublished, GET finds nothing, the
+# owner claims it with SHOW, decrypts the challenge with gpg --decrypt,
+# sends CONFIRM, and GET returns it.
 set -eu
 B=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,6 +62,11 @@ mail() { # SUBJECT [BODY-FILE]
 		[ $# -gt 1 ] && cat "$2"
 	} | $KM filter
 }
+show() { # SUBJECT: print the newest reply
+	f=$(ls "$D"/outbox/*.eml | tail -n 1)
+	echo "==================== reply to: $1"
+	cat "$f"
+}
 
 gpg --armor --export "$fpr" > "$D/key.asc"
 for subject in ADD "GET 0x$fpr" "INDEX demo" "VERBOSE INDEX demo@example.org" "LAST 1"; do
@@ -66,6 +75,42 @@ for subject in ADD "GET 0x$fpr" "INDEX demo" "VERBOSE INDEX demo@example.org" "L
 	echo "==================== reply to: $subject"
 	cat "$f"
 done
+
+# ---- owners in control: the same key on a trusted server ----------------
+echo
+echo "#################### a second database, policy = trusted"
+admin="${conn% dbname=*} dbname=postgres"
+psql "$admin" -qAtc "select 1 from pg_database where datname = 'keymail_trusted'" |
+    grep -q 1 || psql "$admin" -qAtc "create database keymail_trusted" >/dev/null
+sed -e "s|^database = .*|database = ${conn% dbname=*} dbname=keymail_trusted|" \
+    "$D/keymail.conf" >"$D/trusted.conf"
+echo "policy = trusted" >>"$D/trusted.conf"
+# Challenges are token mails (3 a day per address by default): lifted
+# for the demo's one address, as max_replies_per_hour above.
+echo "max_token_mails_per_day = 0" >>"$D/trusted.conf"
+KM=$(echo "$KM" | sed "s|$D/keymail.conf|$D/trusted.conf|")
+$KM initdb
+mail ADD "$D/key.asc"
+show "ADD (trusted: stored, not published)"
+mail "GET $fpr"
+show "GET $fpr (not claimed: as if absent)"
+mail "SHOW $fpr"
+show "SHOW $fpr (unsigned: a challenge encrypted to the key)"
+python3 - "$f" >"$D/challenge.asc" <<'PY'
+import email, sys
+from email import policy
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=policy.default)
+for part in m.walk():
+    if part.get_content_type() == 'text/plain' and 'BEGIN PGP MESSAGE' in part.get_content():
+        sys.stdout.write(part.get_content())
+PY
+echo "==================== gpg --decrypt of its second part"
+gpg --batch --decrypt "$D/challenge.asc" 2>/dev/null | tee "$D/challenge.txt"
+token=$(sed -n 's/^token: //p' "$D/challenge.txt")
+mail "CONFIRM $token"
+show "CONFIRM <token> (the Subject of the reply never shows the token)"
+mail "GET $fpr"
+show "GET $fpr (claimed and shown)"
 echo "===================="
 echo "Replies are in $D/outbox. The demo database keeps running:"
 echo "  stop it with: sh scripts/pg.sh stop $D/pg"
