@@ -199,3 +199,33 @@ for part in m.walk():
     sys.stdout.write(part.get_content() if part.get_content_maintype() == 'text' else part.get_payload(decode=True).decode('ascii', 'replace'))
 PY
 }
+
+# km_openpgpjs WHAT: OpenPGP.js 6 (npm openpgp@6) under $T/npm, with
+# NODE_PATH set for node and its version in $OPENPGPJS_VERSION. npm's cache in $HOME/.cache/keymail-npm keeps
+# later runs offline. Without node or npm, or when the package cannot be
+# installed (no network), it says that WHAT was not run (SKIP or NOTE),
+# ends the test (km_done, exit 0: not a failure). A version other than
+# 6.x is a failure.
+km_openpgpjs() {
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		echo "SKIP: node or npm not found: $1 not run"
+		km_done
+		exit 0
+	fi
+	_cache=${KM_NPM_CACHE:-${HOME:-/root}/.cache/keymail-npm}
+	mkdir -p "$T/npm"
+	if ! (cd "$T/npm" && timeout 180 npm install --silent --no-audit --no-fund \
+	    --prefer-offline --fetch-retries=1 --fetch-timeout=30000 \
+	    --cache "$_cache" openpgp@6 >"$T/npm.log" 2>&1) ||
+	    [ ! -f "$T/npm/node_modules/openpgp/package.json" ]; then
+		echo "NOTE: could not install openpgp@6 from npm (no network?): $1 not run"
+		km_done
+		exit 0
+	fi
+	export NODE_PATH="$T/npm/node_modules"
+	OPENPGPJS_VERSION=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$T/npm/node_modules/openpgp/package.json" | head -n 1)
+	case $OPENPGPJS_VERSION in
+	6.*) ;;
+	*) notok "openpgp@6 installed version $OPENPGPJS_VERSION"; km_done; exit 1 ;;
+	esac
+}

@@ -58,6 +58,36 @@ pending_key(const struct cmd_ctx *ctx, const struct store_pending *p)
 	return k;
 }
 
+/*
+ * Open the owner transaction of the request's key and take the token in
+ * it, so that it is spent with what it carries out (used once). *ok is
+ * false when the request was not usable (answered by bad_token; nothing
+ * is left open).
+ */
+static enum store_status
+begin_take(struct cmd_ctx *ctx, const struct store_pending *p,
+    const uint8_t hash[32], const char *to, struct cmd_result *r,
+    struct store_owner *o, struct store_pending *taken, bool *ok)
+{
+	enum store_status st;
+
+	*ok = false;
+	st = store_owner_begin(ctx->store, p->fpr, p->fprlen, o);
+	if (st == STORE_NOTFOUND)
+		return bad_token(ctx, to, r);
+	if (st != STORE_OK)
+		return st;
+	st = store_pending_take(ctx->store, hash, ctx->now, taken);
+	if (st == STORE_OK) {
+		*ok = true;
+		return STORE_OK;
+	}
+	store_owner_rollback(ctx->store);
+	store_owner_free(o);
+	store_pending_free(taken);
+	return st == STORE_NOTFOUND ? bad_token(ctx, to, r) : st;
+}
+
 static enum store_status
 confirm_challenge(struct cmd_ctx *ctx, const struct store_pending *p,
     const uint8_t hash[32], const char *to, struct cmd_result *r)
@@ -68,24 +98,13 @@ confirm_challenge(struct cmd_ctx *ctx, const struct store_pending *p,
 	struct store_pending taken;
 	struct pgp_key *unionk = NULL, *submitted = NULL;
 	enum store_status st;
-	bool done = false;
+	bool done = false, ok;
 
 	if (owner_cmd_parse(p->command, &oc) == OWNER_CMD_NONE || oc.malformed)
 		return bad_token(ctx, to, r);
-	st = store_owner_begin(ctx->store, p->fpr, p->fprlen, &o);
-	if (st == STORE_NOTFOUND)
-		return bad_token(ctx, to, r);
-	if (st != STORE_OK)
+	st = begin_take(ctx, p, hash, to, r, &o, &taken, &ok);
+	if (st != STORE_OK || !ok)
 		return st;
-	/* Taken in the transaction that carries it out: used once. */
-	st = store_pending_take(ctx->store, hash, ctx->now, &taken);
-	if (st == STORE_NOTFOUND) {
-		store_owner_rollback(ctx->store);
-		store_owner_free(&o);
-		return bad_token(ctx, to, r);
-	}
-	if (st != STORE_OK)
-		goto fail;
 	if ((unionk = owner_key_load(ctx, o.data, o.len)) == NULL) {
 		st = STORE_ERROR;
 		goto fail;
@@ -121,26 +140,17 @@ confirm_notify(struct cmd_ctx *ctx, const struct store_pending *p,
 	struct store_pending taken;
 	enum store_status st;
 	char fpr[65];
+	bool ok;
 
-	st = store_owner_begin(ctx->store, p->fpr, p->fprlen, &o);
-	if (st == STORE_NOTFOUND)
-		return bad_token(ctx, to, r);
-	if (st != STORE_OK)
+	st = begin_take(ctx, p, hash, to, r, &o, &taken, &ok);
+	if (st != STORE_OK || !ok)
 		return st;
-	st = store_pending_take(ctx->store, hash, ctx->now, &taken);
-	if (st == STORE_NOTFOUND) {
-		store_owner_rollback(ctx->store);
-		store_owner_free(&o);
-		return bad_token(ctx, to, r);
-	}
-	if (st == STORE_OK) {
-		if (!o.row && owner_policy(ctx->conf) == STORE_POLICY_OPEN)
-			o.state = STORE_VISIBLE;
-		free(o.notify);
-		o.notify = xstrdup(taken.address);
-		o.notify_confirmed = true;
-		st = store_owner_put(ctx->store, &o);
-	}
+	if (!o.row && owner_policy(ctx->conf) == STORE_POLICY_OPEN)
+		o.state = STORE_VISIBLE;
+	free(o.notify);
+	o.notify = xstrdup(taken.address);
+	o.notify_confirmed = true;
+	st = store_owner_put(ctx->store, &o);
 	if (st == STORE_OK)
 		st = store_owner_commit(ctx->store);
 	else

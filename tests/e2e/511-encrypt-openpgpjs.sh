@@ -18,27 +18,7 @@ if [ ! -x "$ENC" ]; then
 	km_done
 	exit 1
 fi
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-	echo "SKIP: node or npm not found: OpenPGP.js decryption not run"
-	km_done
-	exit 0
-fi
-NPM_CACHE=${KM_NPM_CACHE:-${HOME:-/root}/.cache/keymail-npm}
-mkdir -p "$T/npm"
-if ! (cd "$T/npm" && timeout 180 npm install --silent --no-audit --no-fund \
-    --prefer-offline --fetch-retries=1 --fetch-timeout=30000 \
-    --cache "$NPM_CACHE" openpgp@6 >"$T/npm.log" 2>&1) ||
-    [ ! -f "$T/npm/node_modules/openpgp/package.json" ]; then
-	echo "NOTE: could not install openpgp@6 from npm (no network?): OpenPGP.js decryption not run"
-	km_done
-	exit 0
-fi
-export NODE_PATH="$T/npm/node_modules"
-ver=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$T/npm/node_modules/openpgp/package.json" | head -n 1)
-case $ver in
-6.*) ;;
-*) notok "openpgp@6 installed version $ver"; km_done; exit 1 ;;
-esac
+km_openpgpjs "OpenPGP.js decryption"
 
 cat > "$T/js.js" <<'EOJ'
 // gen DIR NAME TYPE... : write DIR/NAME.pub and DIR/NAME.sec (armored)
@@ -143,5 +123,5 @@ roundtrip v6aead "pkesk v6, seipd v2 cipher 9 aead 3 chunk 6"
 roundtrip v6two "pkesk v6, pkesk v6, seipd v2 cipher 7 aead 2 chunk 6"
 roundtrip v4aead "pkesk v3, seipd v1"
 
-echo "NOTE: decrypted by OpenPGP.js $ver:$verified"
+echo "NOTE: decrypted by OpenPGP.js $OPENPGPJS_VERSION:$verified"
 km_done

@@ -5,28 +5,12 @@
 # HIDE control block (a v6 signature) that is carried out at once, and a
 # replay of it is refused.
 #
-# openpgp@6 comes from the npm registry at test time, into a scratch
-# directory under $T (npm's cache in $HOME/.cache/keymail-npm keeps later
-# runs offline), as in 511-encrypt-openpgpjs. Without node or the package
-# the test says it was not run (SKIP/NOTE) and passes.
+# openpgp@6 comes from the npm registry at test time (km_openpgpjs in
+# tests/lib.sh). Without node or the package the test says it was not run
+# (SKIP/NOTE) and passes.
 . "$KM_TOP/tests/lib.sh"
 . "$KM_TOP/tests/owner-lib.sh"
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-	echo "SKIP: node or npm not found: the v6 challenge and control-block flow was not run"
-	km_done
-	exit 0
-fi
-NPM_CACHE=${KM_NPM_CACHE:-${HOME:-/root}/.cache/keymail-npm}
-mkdir -p "$T/npm"
-if ! (cd "$T/npm" && timeout 180 npm install --silent --no-audit --no-fund \
-    --prefer-offline --fetch-retries=1 --fetch-timeout=30000 \
-    --cache "$NPM_CACHE" openpgp@6 >"$T/npm.log" 2>&1) ||
-    [ ! -f "$T/npm/node_modules/openpgp/package.json" ]; then
-	echo "NOTE: could not install openpgp@6 from npm (no network?): the v6 challenge and control-block flow was not run"
-	km_done
-	exit 0
-fi
-export NODE_PATH="$T/npm/node_modules"
+km_openpgpjs "the v6 challenge and control-block flow"
 
 cat >"$T/v6.js" <<'EOJ'
 // gen DIR           : a v6 key; DIR/pub.asc, DIR/sec.asc, fingerprint on stdout
