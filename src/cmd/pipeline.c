@@ -603,6 +603,9 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 		(void)owner_cmd_parse(m.subject, &oc);
 	cmd_result_init(&r);
 	to = reply_address(&m, c, &why);
+	if (ms == MAIL_OK)
+		out->command = oc.kind != OWNER_CMD_NONE ?
+		    owner_cmd_name(oc.kind) : mail_cmd_name(cmd.cmd);
 	if (needs_store(c, ms == MAIL_OK, cmd.cmd, oc.kind) && !policy_ok(c, db, out))
 		goto done;
 
@@ -622,8 +625,6 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 		}
 		goto done;
 	}
-	out->command = oc.kind != OWNER_CMD_NONE ? owner_cmd_name(oc.kind) :
-	    mail_cmd_name(cmd.cmd);
 	if (oc.kind != OWNER_CMD_NONE) {
 		/* Without a reply address nothing is carried out either: no
 		 * challenge could reach anyone, no CONFIRM may act unanswered
