@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "cmd/cmd.h"
+#include "cmd/owner.h"
 #include "util/peer.h"
 
 struct tally {
@@ -162,6 +163,20 @@ check_database(struct tally *t, const struct conf *c)
 		    "keymail's %d (an older binary on a newer database)", have, want);
 	else
 		line(t, "ok", "database: connected, schema version %d (current)", have);
+	/* owner-control.md 2: mail waits while the two policies differ. */
+	if (st == STORE_OK && have == want) {
+		char why[300];
+		bool match;
+
+		if (owner_policy_check(c, s, &match, why, sizeof(why)) != STORE_OK)
+			line(t, "PROBLEM", "database: cannot read the policy: %s",
+			    store_errmsg(s));
+		else if (!match)
+			line(t, "PROBLEM", "%s", why);
+		else
+			line(t, "ok", "policy %s, as the database records",
+			    store_policy_name(owner_policy(c)));
+	}
 	store_close(s);
 }
 

@@ -71,9 +71,13 @@ check_eq "filter defers the mail: 75" "$?" 75
 check_eq "and answers nothing" "$(nreplies)" "$n0"
 "$KEYMAIL" sync >"$T/s.log" 2>&1
 check_eq "sync: 75" "$?" 75
+"$KEYMAIL" check >"$T/c.log" 2>&1
+check "keymail check names the difference" grep -q 'PROBLEM.*--change-policy' "$T/c.log"
 "$KEYMAIL" initdb --change-policy >"$T/i.log" 2>&1
 check_eq "initdb --change-policy" "$?" 0
 check_eq "now trusted" "$(policy)" trusted
+"$KEYMAIL" check >"$T/c.log" 2>&1
+check "keymail check: the policy agrees" grep -q 'ok *policy trusted, as the database records' "$T/c.log"
 "$KEYMAIL" filter <"$T/g.eml"
 check_eq "the deferred mail goes through" "$?" 0
 check_eq "B (no owner) is unclaimed now" "$(reply_subject "$(own_nth 1)")" "Your command, GET $B, failed"
