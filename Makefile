@@ -7,7 +7,8 @@
 #   make install    PREFIX=/usr/local; also creates $(SYSCONFDIR)/keymail (/etc),
 #                   never writes a configuration there
 #
-# Layers (includes only go downward): util <- pgp <- store, mail <- cmd <- keymail.c
+# Layers (includes only go downward): util <- pgp <- store, mail <- cmd <- serve <- keymail.c;
+# net (the HTTP adapter, util only) <- serve
 
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
@@ -17,7 +18,7 @@ SYSCONFDIR ?= /etc
 B         ?= build
 
 CC        ?= cc
-PKGS       = libpq libgcrypt libetpan libpcre2-8
+PKGS       = libpq libgcrypt libetpan libpcre2-8 libmicrohttpd
 CFLAGS    ?= -O2 -g
 WARN       = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
              -Wpointer-arith -Wcast-qual -Wsign-compare
@@ -32,7 +33,10 @@ PGP_SRCS   = $(sort $(wildcard src/pgp/*.c src/pgp/gcrypt/*.c))
 MAIL_SRCS  = $(sort $(wildcard src/mail/*.c))
 STORE_SRCS = $(sort $(wildcard src/store/*.c)) $(B)/gen/store_schema.c
 CMD_SRCS   = $(sort $(wildcard src/cmd/*.c))
-LIB_SRCS   = $(UTIL_SRCS) $(PGP_SRCS) $(MAIL_SRCS) $(STORE_SRCS) $(CMD_SRCS)
+NET_SRCS   = $(sort $(wildcard src/net/*.c))
+SERVE_SRCS = $(sort $(wildcard src/serve/*.c))
+LIB_SRCS   = $(UTIL_SRCS) $(PGP_SRCS) $(MAIL_SRCS) $(STORE_SRCS) $(CMD_SRCS) \
+             $(NET_SRCS) $(SERVE_SRCS)
 LIB_OBJS   = $(patsubst %.c,$(B)/obj/%.o,$(patsubst $(B)/%,%,$(LIB_SRCS)))
 
 UNIT_SRCS  = $(sort $(wildcard tests/unit/*_test.c))

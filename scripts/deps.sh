@@ -4,7 +4,7 @@
 # something is missing.
 set -eu
 pkgs="build-essential pkg-config clang libpq-dev libgcrypt20-dev libetpan-dev
-libpcre2-dev postgresql postgresql-client msmtp gnupg python3 python3-aiosmtpd
+libpcre2-dev libmicrohttpd-dev postgresql postgresql-client msmtp gnupg python3 python3-aiosmtpd
 python3-cryptography openssl"
 missing=
 for p in $pkgs; do

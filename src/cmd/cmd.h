@@ -110,6 +110,49 @@ enum pgp_status cmd_key_accept(const struct cmd_ctx *ctx, struct pgp_key *key,
     enum pgp_status st, const char *detail, char *why, size_t whylen);
 /* Why a merge returned STORE_LIMIT, in words. */
 void cmd_limit_reason(const struct cmd_ctx *ctx, char *why, size_t whylen);
+/*
+ * The one lookup behind GET, INDEX and VERBOSE INDEX, whichever way they
+ * arrive (mail, keymail get/index, HKP, VKS): everything that decides
+ * which keys a search finds is here, and the callers only format what it
+ * returns. arg (untrusted) is read with keyspec_parse; text is matched
+ * word by word, then as a substring of a user ID (pks), or with
+ * CMD_FIND_EXACT as a whole user ID or its address (HKP exact=on, VKS
+ * by-email; ASCII case-insensitive). At most max_reply_keys keys.
+ * Only keys public under the configured policy are found (the store's
+ * view, owner-control.md 2), so every way in answers a hidden, unclaimed
+ * or unpublished key as one never stored; with CMD_FIND_GET (mail GET,
+ * HKP op=get, VKS by-fingerprint) an exact fingerprint of a key that is
+ * not public finds its revocation-only copy, if it has one.
+ * *found: CMD_FIND_FOUND (keys in out, newest created first; caller
+ * frees with store_keys_free), CMD_FIND_NONE (out empty; r->body says "No
+ * matching keys"), CMD_FIND_ERROR (a user error: too short or long,
+ * malformed ID, too many matches; r->body says why in words, r->suffix
+ * is set). Returns the store status (STORE_OK unless the store failed;
+ * then nothing is to be answered).
+ */
+enum cmd_found {
+	CMD_FIND_FOUND,
+	CMD_FIND_NONE,
+	CMD_FIND_ERROR,
+};
+#define CMD_FIND_EXACT	0x1u
+#define CMD_FIND_GET	0x2u
+enum store_status cmd_find_keys(struct cmd_ctx *ctx, const char *arg,
+    unsigned flags, struct store_keys *out, struct cmd_result *r,
+    enum cmd_found *found);
+/* Formatters of what cmd_find_keys found. The pks INDEX listing (mail
+ * INDEX and VERBOSE INDEX, HKP index/vindex without mr); VERBOSE looks up
+ * signers in ctx->store. */
+enum store_status cmd_render_index(struct cmd_ctx *ctx, const struct store_keys *ks,
+    bool verbose, struct buf *out);
+/* The HKP machine-readable listing (server.md 5.3, options=mr): "info",
+ * "pub" and "uid" lines. Reads the keys only (no store access). */
+void cmd_render_index_mr(struct cmd_ctx *ctx, const struct store_keys *ks,
+    struct buf *out);
+/* Every key of ks in one armor block appended to out; -1 (out unchanged)
+ * if the armor would pass cap octets (0: no cap). */
+int cmd_armor_blobs(const struct store_keys *ks, size_t cap, struct buf *out);
+
 enum store_status cmd_get(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r);
 enum store_status cmd_index(struct cmd_ctx *ctx, const char *arg, bool verbose,
     struct cmd_result *r);

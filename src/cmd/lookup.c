@@ -6,7 +6,12 @@
  * several keys). Text follows pks: every word must be a word of one of the
  * key's user IDs (index-driven, store_search_words), then the whole
  * argument must appear in a user ID, case-insensitively; the reply limit
- * is checked after that filter (mail-protocol.md 1.3 Rec).
+ * is checked after that filter (mail-protocol.md 1.3 Rec). With
+ * CMD_FIND_EXACT (HKP exact=on, VKS by-email; server.md 5.2) the second
+ * filter is equality with a whole user ID or its address instead.
+ *
+ * cmd_find_keys is the one lookup every way in shares (mail, shell, HKP,
+ * VKS); GET, INDEX and the HKP routes only format what it found.
  *
  * Stored blobs are our own canonical, already-checked keys. INDEX checks
  * them again before rendering (examine(): revoked and expired markers,
@@ -16,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cmd/cmd.h"
 #include "cmd/owner.h"
@@ -25,10 +31,35 @@
 /* How many word matches we fetch before the substring filter. */
 #define CANDIDATE_FACTOR 10
 
-enum find_result { FOUND, NOT_FOUND, USER_ERROR };
+/* ASCII case-insensitive equality of a[0..alen) and the string b. */
+static bool
+equal_nocase(const char *a, size_t alen, const char *b)
+{
+	return strlen(b) == alen && strncasecmp(a, b, alen) == 0;
+}
+
+/*
+ * exact=on (server.md 5.2): the user ID equals text, or its address does:
+ * the part inside the last <...>, or the whole user ID when it is a bare
+ * address (an '@' and no blank).
+ */
+static bool
+uid_matches_exact(const char *uid, size_t len, const char *text)
+{
+	const char *lt, *gt;
+
+	if (equal_nocase(uid, len, text))
+		return true;
+	gt = memrchr(uid, '>', len);
+	lt = gt ? memrchr(uid, '<', (size_t)(gt - uid)) : NULL;
+	if (lt != NULL)
+		return equal_nocase(lt + 1, (size_t)(gt - lt - 1), text);
+	return false;	/* a bare address equal to text was caught above */
+}
 
 static bool
-key_has_uid_substring(const struct cmd_ctx *ctx, const struct store_key *sk, const char *arg)
+key_has_uid_match(const struct cmd_ctx *ctx, const struct store_key *sk, const char *arg,
+    unsigned flags)
 {
 	enum pgp_status st;
 	struct pgp_key *k = pgp_key_parse_one(sk->data, sk->len, &ctx->lim, &st);
@@ -37,22 +68,30 @@ key_has_uid_substring(const struct cmd_ctx *ctx, const struct store_key *sk, con
 
 	if (k == NULL)
 		return false;
-	for (i = 0; i < k->nuids && !hit; i++)
-		if (k->uids[i].pkt.tag == PGP_TAG_UID)
-			hit = words_icontains((const char *)k->uids[i].pkt.body,
-			    k->uids[i].pkt.len, arg);
+	for (i = 0; i < k->nuids && !hit; i++) {
+		const char *body = (const char *)k->uids[i].pkt.body;
+		size_t len = k->uids[i].pkt.len;
+
+		if (k->uids[i].pkt.tag != PGP_TAG_UID)
+			continue;
+		if (flags & CMD_FIND_EXACT)
+			hit = uid_matches_exact(body, len, arg);
+		else
+			hit = words_icontains(body, len, arg);
+	}
 	pgp_key_free(k);
 	return hit;
 }
 
 /*
- * Resolve arg into keys; get: for GET (a revocation-only copy may
- * answer). The store's view (store_set_view) decides which keys are
- * public. On USER_ERROR, the reason is written to r->body
- * and r->suffix set. Store failures come back in *st.
+ * Resolve arg into keys (cmd.h cmd_find_keys); CMD_FIND_GET: for GET
+ * (a revocation-only copy may answer). The store's view (store_set_view)
+ * decides which keys are public. On CMD_FIND_ERROR and CMD_FIND_NONE the
+ * reason is in r->body and r->suffix is set. Store failures come back in
+ * *st.
  */
-static enum find_result
-find_keys(struct cmd_ctx *ctx, const char *arg, bool get, struct store_keys *out,
+static enum cmd_found
+find_keys(struct cmd_ctx *ctx, const char *arg, unsigned flags, struct store_keys *out,
     struct cmd_result *r, enum store_status *st)
 {
 	const struct conf *c = ctx->conf;
@@ -74,21 +113,21 @@ find_keys(struct cmd_ctx *ctx, const char *arg, bool get, struct store_keys *out
 		    "keyservers answered an empty search that way, and programs may\n"
 		    "expect it. Nothing is missing: the whole database is never sent\n"
 		    "by mail.)\n");
-		return USER_ERROR;
+		return CMD_FIND_ERROR;
 	}
 	alen = strlen(arg);
 	if (alen < KM_MIN_WORD || alen > c->max_search) {
 		r->suffix = ", failed";
 		buf_printf(&r->body, "The search must be between %u and %zu characters long "
 		    "(limit max_search).\n", KM_MIN_WORD, c->max_search);
-		return USER_ERROR;
+		return CMD_FIND_ERROR;
 	}
 	keyspec_parse(arg, &ks);
 	switch (ks.kind) {
 	case KEYSPEC_BAD:
 		r->suffix = ", failed";
 		buf_printf(&r->body, "%s\n", ks.error);
-		return USER_ERROR;
+		return CMD_FIND_ERROR;
 	case KEYSPEC_SHORTID:
 	case KEYSPEC_KEYID:
 		*st = store_get_by_keyid(ctx->store, ks.id, ks.idlen, c->max_reply_keys, out);
@@ -101,7 +140,7 @@ find_keys(struct cmd_ctx *ctx, const char *arg, bool get, struct store_keys *out
 			*st = owner_lookup_recheck(ctx, ks.id, ks.idlen, out);
 		/* GET of a key that is not public by its exact fingerprint:
 		 * its revocation-only copy, in every mode (owner-control.md 2). */
-		if (*st == STORE_NOTFOUND && get)
+		if (*st == STORE_NOTFOUND && (flags & CMD_FIND_GET))
 			*st = owner_revocation_only(ctx, ks.id, ks.idlen, out);
 		break;
 	case KEYSPEC_TEXT: {
@@ -114,14 +153,14 @@ find_keys(struct cmd_ctx *ctx, const char *arg, bool get, struct store_keys *out
 			r->suffix = ", failed";
 			buf_puts(&r->body, "The search did not contain any words (runs of at least\n"
 			    "two letters or digits).\n");
-			return USER_ERROR;
+			return CMD_FIND_ERROR;
 		}
 		*st = store_search_words(ctx->store, w, nw, c->max_reply_keys * CANDIDATE_FACTOR, &cand);
 		words_free(w, nw);
 		if (*st != STORE_OK)
 			break;
 		for (i = 0; i < cand.n; i++) {
-			if (key_has_uid_substring(ctx, &cand.v[i], arg))
+			if (key_has_uid_match(ctx, &cand.v[i], arg, flags))
 				cand.v[kept++] = cand.v[i];
 			else
 				free(cand.v[i].data);
@@ -140,36 +179,62 @@ find_keys(struct cmd_ctx *ctx, const char *arg, bool get, struct store_keys *out
 	}
 	switch (*st) {
 	case STORE_OK:
-		return FOUND;
+		return CMD_FIND_FOUND;
 	case STORE_NOTFOUND:
 		*st = STORE_OK;
 		r->suffix = ", failed";
 		buf_puts(&r->body, "No matching keys in database.\n");
-		return NOT_FOUND;
+		return CMD_FIND_NONE;
 	case STORE_TOOMANY:
 		*st = STORE_OK;
 		r->suffix = ", failed";
 		buf_printf(&r->body, "More than %zu keys match (limit max_reply_keys). "
 		    "Please make your\nsearch more specific, or ask for a key ID or "
 		    "fingerprint.\n", c->max_reply_keys);
-		return USER_ERROR;
+		return CMD_FIND_ERROR;
 	default:
-		return USER_ERROR;
+		return CMD_FIND_ERROR;
 	}
+}
+
+/* The one lookup (cmd.h). */
+enum store_status
+cmd_find_keys(struct cmd_ctx *ctx, const char *arg, unsigned flags,
+    struct store_keys *out, struct cmd_result *r, enum cmd_found *found)
+{
+	enum store_status st;
+
+	*found = find_keys(ctx, arg, flags, out, r, &st);
+	return st;
+}
+
+int
+cmd_armor_blobs(const struct store_keys *ks, size_t cap, struct buf *out)
+{
+	struct buf bin, armor;
+	size_t i;
+	int rc;
+
+	buf_init(&bin, 0);
+	for (i = 0; i < ks->n; i++)
+		buf_append(&bin, ks->v[i].data, ks->v[i].len);
+	buf_init(&armor, cap);
+	rc = pgp_armor_encode(bin.data, bin.len, &armor);
+	if (rc == 0)
+		buf_append(out, armor.data, armor.len);
+	free(bin.data);
+	free(armor.data);
+	return rc;
 }
 
 /* Concatenate stored keys into one armor block (mail-protocol.md 2.3). */
 void
 cmd_armor_keys(struct cmd_ctx *ctx, const struct store_keys *ks, struct cmd_result *r)
 {
-	struct buf bin, out;
-	size_t i;
+	struct buf out;
 
-	buf_init(&bin, 0);
-	for (i = 0; i < ks->n; i++)
-		buf_append(&bin, ks->v[i].data, ks->v[i].len);
-	buf_init(&out, ctx->conf->max_reply_size);
-	if (pgp_armor_encode(bin.data, bin.len, &out) < 0) {
+	buf_init(&out, 0);
+	if (cmd_armor_blobs(ks, ctx->conf->max_reply_size, &out) < 0) {
 		r->suffix = ", failed";
 		buf_printf(&r->body, "The reply would be larger than %zu bytes (limit "
 		    "max_reply_size). Please ask\nfor fewer keys.\n", ctx->conf->max_reply_size);
@@ -177,7 +242,6 @@ cmd_armor_keys(struct cmd_ctx *ctx, const struct store_keys *ks, struct cmd_resu
 		r->body_type = "application/pgp-keys";
 		buf_append(&r->body, out.data, out.len);
 	}
-	free(bin.data);
 	free(out.data);
 }
 
@@ -186,8 +250,10 @@ cmd_get(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 {
 	struct store_keys ks;
 	enum store_status st;
+	enum cmd_found found;
 
-	if (find_keys(ctx, arg, true, &ks, r, &st) == FOUND)
+	st = cmd_find_keys(ctx, arg, CMD_FIND_GET, &ks, r, &found);
+	if (st == STORE_OK && found == CMD_FIND_FOUND)
 		cmd_armor_keys(ctx, &ks, r);
 	store_keys_free(&ks);
 	return st;
@@ -372,26 +438,37 @@ examine(struct cmd_ctx *ctx, struct pgp_key *k, bool verbose)
 }
 
 enum store_status
+cmd_render_index(struct cmd_ctx *ctx, const struct store_keys *ks, bool verbose,
+    struct buf *out)
+{
+	enum store_status st = STORE_OK;
+	size_t i;
+
+	for (i = 0; i < ks->n && st == STORE_OK; i++) {
+		enum pgp_status pst;
+		struct pgp_key *k = pgp_key_parse_one(ks->v[i].data, ks->v[i].len,
+		    &ctx->lim, &pst);
+
+		if (k == NULL)
+			continue;	/* cannot happen for our own blobs; skip */
+		st = examine(ctx, k, verbose);
+		if (st == STORE_OK)
+			render_key(ctx, k, verbose, out, &st);
+		pgp_key_free(k);
+	}
+	return st;
+}
+
+enum store_status
 cmd_index(struct cmd_ctx *ctx, const char *arg, bool verbose, struct cmd_result *r)
 {
 	struct store_keys ks;
 	enum store_status st;
-	size_t i;
+	enum cmd_found found;
 
-	if (find_keys(ctx, arg, false, &ks, r, &st) == FOUND) {
-		for (i = 0; i < ks.n && st == STORE_OK; i++) {
-			enum pgp_status pst;
-			struct pgp_key *k = pgp_key_parse_one(ks.v[i].data, ks.v[i].len,
-			    &ctx->lim, &pst);
-
-			if (k == NULL)
-				continue;	/* cannot happen for our own blobs; skip */
-			st = examine(ctx, k, verbose);
-			if (st == STORE_OK)
-				render_key(ctx, k, verbose, &r->body, &st);
-			pgp_key_free(k);
-		}
-	}
+	st = cmd_find_keys(ctx, arg, 0, &ks, r, &found);
+	if (st == STORE_OK && found == CMD_FIND_FOUND)
+		st = cmd_render_index(ctx, &ks, verbose, &r->body);
 	store_keys_free(&ks);
 	return st;
 }

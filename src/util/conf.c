@@ -49,6 +49,11 @@ static const struct numkey numkeys[] = {
 	NK(max_held_per_key_per_hour), NK(max_bad_tokens_per_hour),
 	NK(max_notify_mails_per_day), NK(max_digests_per_key_per_day),
 	NK(max_subscriptions_per_address), NK(max_batch_mails),
+	NK(serve_workers), NK(serve_max_requests), NK(serve_stop_timeout),
+	NK(hkp_max_body), NK(hkp_max_header_size), NK(hkp_timeout),
+	NK(hkp_request_timeout), NK(hkp_max_connections),
+	NK(hkp_max_connections_per_ip), NK(hkp_rate_limit),
+	NK(hkp_add_rate_limit), NK(lmtp_timeout), NK(lmtp_max_recipients),
 };
 
 /* Numeric keys whose value must lie in a range (owner-control.md 13). */
@@ -70,6 +75,7 @@ static const char *const strkeys[] = {
 	"server_name", "index_long_keyids", "this_site", "peer",
 	"reply_to_unknown", "authserv_id", "silence_unknown_on_spf_fail",
 	"policy", "verify_encrypt",
+	"database_ro", "hkp_listen", "lmtp_listen", "hkp_forwarded_for",
 };
 
 /* Edit distance of two short key names (at most 63 bytes; else "far"). */
@@ -179,6 +185,19 @@ conf_defaults(struct conf *c)
 	c->max_digests_per_key_per_day = KM_MAX_DIGESTS_PER_KEY_PER_DAY;
 	c->max_subscriptions_per_address = KM_MAX_SUBSCRIPTIONS_PER_ADDRESS;
 	c->max_batch_mails = KM_MAX_BATCH_MAILS;
+	c->serve_workers = KM_SERVE_WORKERS;
+	c->serve_max_requests = KM_SERVE_MAX_REQUESTS;
+	c->serve_stop_timeout = KM_SERVE_STOP_TIMEOUT;
+	c->hkp_max_body = KM_HKP_MAX_BODY;
+	c->hkp_max_header_size = KM_HKP_MAX_HEADER_SIZE;
+	c->hkp_timeout = KM_HKP_TIMEOUT;
+	c->hkp_request_timeout = KM_HKP_REQUEST_TIMEOUT;
+	c->hkp_max_connections = KM_HKP_MAX_CONNECTIONS;
+	c->hkp_max_connections_per_ip = KM_HKP_MAX_CONNECTIONS_PER_IP;
+	c->hkp_rate_limit = KM_HKP_RATE_LIMIT;
+	c->hkp_add_rate_limit = KM_HKP_ADD_RATE_LIMIT;
+	c->lmtp_timeout = KM_LMTP_TIMEOUT;
+	c->lmtp_max_recipients = KM_LMTP_MAX_RECIPIENTS;
 }
 
 /* 0, or -1 if k has a range and v lies outside it. */
@@ -227,6 +246,14 @@ set_str(char **dst, const char *v)
 {
 	free(*dst);
 	*dst = xstrdup(v);
+}
+
+/* An empty value means "not set" (the default). */
+static void
+set_opt_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = *v ? xstrdup(v) : NULL;
 }
 
 static int
@@ -385,6 +412,14 @@ conf_set(struct conf *c, const char *k, const char *v)
 		set_str(&c->maintainer, v);
 	else if (!strcmp(k, "server_name"))
 		set_str(&c->server_name, v);
+	else if (!strcmp(k, "database_ro"))
+		set_opt_str(&c->database_ro, v);
+	else if (!strcmp(k, "hkp_listen"))
+		set_opt_str(&c->hkp_listen, v);
+	else if (!strcmp(k, "lmtp_listen"))
+		set_opt_str(&c->lmtp_listen, v);
+	else if (!strcmp(k, "hkp_forwarded_for"))
+		return parse_bool(v, &c->hkp_forwarded_for);
 	else if (!strcmp(k, "index_long_keyids"))
 		return parse_bool(v, &c->index_long_keyids);
 	else if (!strcmp(k, "policy"))
@@ -511,6 +546,9 @@ conf_free(struct conf *c)
 	free(c->server_name);
 	free(c->this_site);
 	free(c->authserv_id);
+	free(c->database_ro);
+	free(c->hkp_listen);
+	free(c->lmtp_listen);
 	for (i = 0; i < c->npeers; i++)
 		free(c->peers[i]);
 	free(c->peers);

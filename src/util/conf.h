@@ -92,6 +92,26 @@ struct conf {
 	size_t max_digests_per_key_per_day;
 	size_t max_subscriptions_per_address;
 	size_t max_batch_mails;
+
+	/* keymail serve (server.md 3). Every command accepts these keys;
+	 * only serve acts on them and checks the listen syntax. */
+	char *database_ro;		/* libpq string of a hot standby for lookups; NULL: database */
+	char *hkp_listen;		/* blank-separated ADDR:PORT items; NULL: no HKP */
+	char *lmtp_listen;		/* absolute path or one ADDR:PORT; NULL: no LMTP */
+	size_t serve_workers;
+	size_t serve_max_requests;	/* 0: never retire */
+	size_t serve_stop_timeout;
+	size_t hkp_max_body;
+	size_t hkp_max_header_size;
+	size_t hkp_timeout;
+	size_t hkp_request_timeout;
+	size_t hkp_max_connections;
+	size_t hkp_max_connections_per_ip;
+	size_t hkp_rate_limit;		/* per minute; 0: no limit */
+	size_t hkp_add_rate_limit;	/* per hour; 0: no limit */
+	int hkp_forwarded_for;		/* trust X-Forwarded-For from loopback peers */
+	size_t lmtp_timeout;
+	size_t lmtp_max_recipients;
 };
 
 /* policy = open | trusted | verified (the numbers of store_policy). */

@@ -104,4 +104,38 @@
 #define KM_MAX_SUBSCRIPTIONS_PER_ADDRESS 100u
 #define KM_MAX_BATCH_MAILS		1000u		/* per keymail sync run */
 
+/* keymail serve (src/serve/, server.md 3): worker processes per listener
+ * kind, requests or messages before a worker is replaced (0: never), and
+ * seconds workers get to finish on SIGTERM before SIGKILL. */
+#define KM_SERVE_WORKERS	4u
+#define KM_SERVE_MAX_WORKERS	256u			/* sanity bound on serve_workers */
+#define KM_SERVE_MAX_REQUESTS	1000u
+#define KM_SERVE_STOP_TIMEOUT	10u
+
+/* HKP (server.md 5): largest request body (/pks/add), request line plus
+ * header fields, idle seconds, seconds for a whole request from its first
+ * octet, open connections per worker and per client address per worker,
+ * requests per minute and /pks/add per hour per client address (across
+ * the workers of one server; 0: no limit). */
+#define KM_HKP_MAX_BODY		(10u * 1024 * 1024)
+#define KM_HKP_MAX_HEADER_SIZE	(16u * 1024)
+#define KM_HKP_TIMEOUT		10u
+#define KM_HKP_REQUEST_TIMEOUT	30u
+#define KM_HKP_MAX_CONNECTIONS	256u
+#define KM_HKP_MAX_CONNECTIONS_PER_IP 8u
+#define KM_HKP_RATE_LIMIT	300u
+#define KM_HKP_ADD_RATE_LIMIT	60u
+/* Client addresses the shared rate table remembers (the least recently
+ * seen are forgotten first). Not a keymail.conf key: it sizes a shared
+ * mapping made once at start (about 64 octets an entry). */
+#define KM_HKP_RATE_TABLE_SIZE	16384u
+
+/* LMTP (server.md 6): seconds to wait for a command line or more data
+ * (RFC 5321 4.5.3.2), accepted RCPT per transaction, and the longest
+ * command line (RFC 5321 4.5.3.1.4: 512 octets with CRLF; a fixed
+ * protocol bound, not a keymail.conf key). */
+#define KM_LMTP_TIMEOUT		300u
+#define KM_LMTP_MAX_RECIPIENTS	50u
+#define KM_LMTP_MAX_LINE	512u
+
 #endif
