@@ -46,6 +46,7 @@
 #include "cmd/owner.h"
 #include "cmd/pipeline.h"
 #include "mail/mail.h"
+#include "serve/serve.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/conf.h"
@@ -70,6 +71,7 @@ static const char usage_text[] =
     "  export > dump    write every stored key, binary\n"
     "  get KEYSPEC      the keys the mail command GET sends\n"
     "  index [-v] TEXT  the listing INDEX (-v: VERBOSE INDEX) sends\n"
+    "  serve            the HKP and LMTP server (hkp_listen, lmtp_listen)\n"
     "\n"
     "options:\n"
     "  -c file          configuration file (default: $KEYMAIL_CONF, else\n"
@@ -440,6 +442,31 @@ do_check(const struct conf *c, const char *path, int argc)
 	return cmd_setup_check(c, path, stdout) == 0 ? EX_OK : 1;
 }
 
+/*
+ * keymail serve (serve/serve.h, server.md 2): returns in the master when
+ * it stops, and in every worker process when that worker is done.
+ * 0 stopped (or a worker done), 78 configuration, 71 cannot listen or
+ * set up, 70 a worker that could not run.
+ */
+static int
+do_serve(const struct conf *c, const char *path)
+{
+	log_open("keymail", 1);
+	switch (serve_run(c, path)) {
+	case SERVE_STOPPED:
+	case SERVE_WORKER_DONE:
+		return EX_OK;
+	case SERVE_CONFIG:
+		return EX_CONFIG;
+	case SERVE_BIND:
+	case SERVE_OSERR:
+		return EX_OSERR;
+	case SERVE_WORKER_FAILED:
+		return EX_SOFTWARE;
+	}
+	return EX_SOFTWARE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -522,7 +549,11 @@ main(int argc, char **argv)
 		rc = do_import(&c, argc, argv);
 	else if (!strcmp(argv[0], "export"))
 		rc = do_export(&c, argc);
-	else if (!strcmp(argv[0], "get"))
+	else if (!strcmp(argv[0], "serve")) {
+		if (argc != 1)
+			usage();
+		rc = do_serve(&c, path);
+	} else if (!strcmp(argv[0], "get"))
 		rc = do_lookup(&c, argc, argv, 0);
 	else if (!strcmp(argv[0], "index"))
 		rc = do_lookup(&c, argc, argv, 1);

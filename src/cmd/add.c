@@ -522,6 +522,7 @@ add_finish(struct add_state *s, struct cmd_result *r)
 	struct buf *b = &r->body;
 	const struct pgp_merge_counts *t = &s->total;
 
+	r->keys_refused = s->rejected;
 	if (s->st != STORE_OK) {
 		free(s->lines.data);
 		return s->st;

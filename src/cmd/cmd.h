@@ -80,6 +80,7 @@ struct cmd_result {
 					 * the reply: nothing is sent */
 	struct cmd_mail *after;		/* mails to send after the reply */
 	size_t nafter;
+	unsigned keys_refused;		/* ADD: keys or key blocks refused */
 };
 
 void cmd_ctx_init(struct cmd_ctx *ctx, const struct conf *conf, struct store *store);

@@ -1,0 +1,37 @@
+/*
+ * serve/hkp_db.h - the HKP backend (serve/hkp.h struct hkp_backend) on
+ * the key store: lookups through cmd_find_keys and its formatters (the
+ * same code as the mail robot's GET, INDEX and VERBOSE INDEX), uploads
+ * through cmd_add_blob (ADD's own parser, checks, limits, merge and peer
+ * queue), the key count from the table statistics.
+ *
+ * Connections (server.md 4, 7): lookups read from database_ro when it is
+ * set and up, else from the primary; a lookup that fails on the standby
+ * for a reason other than the query (connection refused or lost, the
+ * standby shutting down, a recovery conflict) is answered from the
+ * primary in the same request, and the standby is tried again no sooner
+ * than 30 s later. A request that finds its connection broken reconnects
+ * and runs once more before it is answered 503. State changes (database
+ * lost, back, standby down, back) are logged once each.
+ *
+ * Memory: struct hkp_db owns its connections; hkp_db_close() releases.
+ * Never used across fork().
+ */
+#ifndef KM_SERVE_HKP_DB_H
+#define KM_SERVE_HKP_DB_H
+
+#include "serve/hkp.h"
+#include "store/store.h"
+
+struct hkp_db {
+	const struct conf *conf;
+	struct store *rw;		/* the primary; NULL until opened */
+	bool rw_down;			/* logged as lost, not yet back */
+};
+
+/* Set up, and open the connections now (failures are logged, not fatal:
+ * each request tries again). be is filled to call into db. */
+void hkp_db_open(struct hkp_db *db, const struct conf *c, struct hkp_backend *be);
+void hkp_db_close(struct hkp_db *db);
+
+#endif
