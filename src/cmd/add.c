@@ -524,6 +524,15 @@ add_finish(struct add_state *s, struct cmd_result *r)
 
 	r->keys_refused = s->rejected;
 	if (s->st != STORE_OK) {
+		/* No mail reply is sent then (the filter tempfails), but an
+		 * HKP upload answers 503 with what was done so far. */
+		buf_puts(b, "The key database failed before every key was handled. The\n"
+		    "keys listed below were stored; send the rest again later (keys\n"
+		    "already stored merge again without change).\n");
+		if (s->lines.len) {
+			buf_puts(b, "\n");
+			buf_append(b, s->lines.data, s->lines.len);
+		}
 		free(s->lines.data);
 		return s->st;
 	}

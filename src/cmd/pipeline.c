@@ -30,20 +30,6 @@
 
 #define ALNUM_DOT "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+"
 
-void
-pipeline_db_init(struct pipeline_db *db, const char *conninfo)
-{
-	memset(db, 0, sizeof(*db));
-	db->conninfo = conninfo;
-}
-
-void
-pipeline_db_close(struct pipeline_db *db)
-{
-	store_close(db->rw);
-	db->rw = NULL;
-}
-
 /* Set the outcome's reason (one line: control characters become '?'). */
 static void reason(struct pipeline_outcome *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -63,20 +49,19 @@ reason(struct pipeline_outcome *out, const char *fmt, ...)
 }
 
 /*
- * A store call failed with st: log it, and say in out what the caller
- * should do. A TEMPFAIL on a connection that is no longer up is a lost
- * connection (the caller may run the message again).
+ * A store call on the primary failed with st: log it (pipeline_db.c), and
+ * say in out what the caller should do. A TEMPFAIL on a connection that
+ * is no longer up is a lost connection (the caller may run the message
+ * again).
  */
 static enum pipeline_status
 store_failed(struct pipeline_db *db, enum store_status st,
     struct pipeline_outcome *out)
 {
-	const char *msg = db->rw ? store_errmsg(db->rw) : store_strerror(st);
+	char why[sizeof(out->reason)];
 
-	log_warnx("database: %s", msg);
-	reason(out, "database: %s", msg);
-	out->db_lost = st == STORE_TEMPFAIL && db->rw != NULL &&
-	    !store_connected(db->rw);
+	out->db_lost = pipeline_db_primary_failed(db, st, why, sizeof(why));
+	reason(out, "database: %s", why);
 	return out->status = PIPELINE_TEMPFAIL;
 }
 
@@ -88,24 +73,42 @@ static struct store *
 db_rw(struct pipeline_db *db, struct pipeline_outcome *out)
 {
 	enum store_status st;
+	struct store *s;
 	char why[sizeof(out->reason)];
 
-	if (db->rw != NULL)
-		return db->rw;
-	st = cmd_store_open(db->conninfo, &db->rw, why, sizeof(why));
-	if (st == STORE_OK)
-		return db->rw;
+	if ((s = pipeline_db_primary(db, &st, why, sizeof(why))) != NULL)
+		return s;
 	reason(out, "database: %s", why);
 	out->status = st == STORE_ERROR ? PIPELINE_CONFIG : PIPELINE_TEMPFAIL;
 	return NULL;
 }
 
-/* The handle lookups (GET, MGET, INDEX, LAST) read from. The filter
- * reads from the primary (server.md 7.1); database_ro goes here. */
-static struct store *
-db_lookup(struct pipeline_db *db, struct pipeline_outcome *out)
+/* A lookup command (GET, MGET, INDEX, VERBOSE INDEX, LAST), run by
+ * pipeline_db_lookup on the standby or the primary (server.md 7.1). */
+struct lookup_job {
+	const struct conf *c;
+	const struct mail_command *cmd;
+	struct cmd_ctx *ctx;
+	struct cmd_result *r;
+};
+
+static enum store_status
+run_lookup(void *arg, struct store *s)
 {
-	return db_rw(db, out);
+	struct lookup_job *j = arg;
+	const struct mail_command *cmd = j->cmd;
+
+	/* Afresh on every try: nothing of a failed one is kept. */
+	cmd_result_free(j->r);
+	cmd_result_init(j->r);
+	cmd_ctx_init(j->ctx, j->c, s);
+	if (cmd->cmd == MAIL_CMD_GET)
+		return cmd_get(j->ctx, cmd->arg, j->r);
+	if (cmd->cmd == MAIL_CMD_MGET)
+		return cmd_mget(j->ctx, cmd->arg, j->r);
+	if (cmd->cmd == MAIL_CMD_LAST)
+		return cmd_last(j->ctx, cmd->arg, j->r);
+	return cmd_index(j->ctx, cmd->arg, cmd->cmd == MAIL_CMD_VERBOSE_INDEX, j->r);
 }
 
 static struct mail_limits
@@ -567,8 +570,10 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 	out->status = PIPELINE_DONE;
 	out->command = "none";
 	/* A connection lost since the last message: start a new one. */
-	if (db->rw != NULL && !store_connected(db->rw))
-		pipeline_db_close(db);
+	if (db->rw != NULL && !store_connected(db->rw)) {
+		store_close(db->rw);
+		db->rw = NULL;
+	}
 
 	copied = with_return_path(in, &copy) == 0;
 	if (copied) {
@@ -689,18 +694,22 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 	case MAIL_CMD_INDEX:
 	case MAIL_CMD_VERBOSE_INDEX:
 	case MAIL_CMD_LAST:
-		if ((store = db_lookup(db, out)) == NULL)
+	{
+		struct lookup_job job = { c, &cmd, &ctx, &r };
+		char dbwhy[sizeof(out->reason)];
+
+		/* pipeline_db_lookup has already tried a lost connection
+		 * again (out->db_lost stays false). STORE_ERROR without a
+		 * connection: the connection string does not parse. */
+		st = pipeline_db_lookup(db, run_lookup, &job, dbwhy, sizeof(dbwhy));
+		if (st != STORE_OK) {
+			reason(out, "database: %s", dbwhy);
+			out->status = st == STORE_ERROR && db->rw == NULL ?
+			    PIPELINE_CONFIG : PIPELINE_TEMPFAIL;
 			goto done;
-		cmd_ctx_init(&ctx, c, store);
-		if (cmd.cmd == MAIL_CMD_GET)
-			st = cmd_get(&ctx, cmd.arg, &r);
-		else if (cmd.cmd == MAIL_CMD_MGET)
-			st = cmd_mget(&ctx, cmd.arg, &r);
-		else if (cmd.cmd == MAIL_CMD_LAST)
-			st = cmd_last(&ctx, cmd.arg, &r);
-		else
-			st = cmd_index(&ctx, cmd.arg, cmd.cmd == MAIL_CMD_VERBOSE_INDEX, &r);
+		}
 		break;
+	}
 	case MAIL_CMD_HELP:
 		cmd_ctx_init(&ctx, c, NULL);
 		cmd_help(&ctx, cmd.arg, &r);

@@ -91,21 +91,61 @@ struct pipeline_input {
 };
 
 /*
- * The database handles, owned by the caller and kept across messages.
- * pipeline_run opens rw the first time a message needs the database
- * (HELP and refused mail need it only to count the reply) and opens it
- * again when the connection it holds was lost. The caller closes it with
- * pipeline_db_close. Never used across fork(): a worker makes its own.
- * A read-only handle for lookups (database_ro, server.md 7.1) will sit
- * beside rw; lookups already go through one place in pipeline.c.
+ * The database handles, owned by the caller and kept across messages
+ * (cmd/pipeline_db.c). pipeline_run opens rw the first time a message
+ * needs the database (HELP and refused mail need it only to count the
+ * reply) and opens it again when the connection it holds was lost. With
+ * conninfo_ro set (keymail serve's database_ro, server.md 7), lookups
+ * (GET, MGET, INDEX, VERBOSE INDEX, LAST) read from that hot standby, and
+ * from the primary in the same call when it fails; everything else uses
+ * rw. The caller closes both with pipeline_db_close. Never used across
+ * fork(): a worker makes its own.
  */
 struct pipeline_db {
 	const char *conninfo;	/* `database`, the primary (not owned) */
+	const char *conninfo_ro; /* `database_ro` (not owned); NULL: lookups
+				 * read the primary (keymail filter) */
+	const char *appname;	/* fallback application_name; NULL: "keymail" */
 	struct store *rw;	/* NULL until first needed */
+	struct store *ro;	/* NULL until first needed, and while avoided */
+	uint64_t ro_avoid_until; /* CLOCK_MONOTONIC ms: the standby failed,
+				 * lookups go to the primary until then */
+	bool rw_down;		/* the primary's loss is logged, its return not yet */
+	bool ro_down;		/* the same for the standby */
 };
 
 void pipeline_db_init(struct pipeline_db *db, const char *conninfo);
-void pipeline_db_close(struct pipeline_db *db);	/* rw = NULL after */
+/* Open the connections now (keymail serve's workers at start); failures
+ * are logged and the next call tries again. */
+void pipeline_db_connect(struct pipeline_db *db);
+void pipeline_db_close(struct pipeline_db *db);	/* rw = ro = NULL after */
+/*
+ * The primary's handle, opened if needed; NULL if it cannot be, with *st
+ * (STORE_TEMPFAIL unreachable, STORE_ERROR a connection string that does
+ * not parse) and the reason in why (may be NULL). Logged: a failure to
+ * connect once per loss, a reconnection once.
+ */
+struct store *pipeline_db_primary(struct pipeline_db *db, enum store_status *st,
+    char *why, size_t whylen);
+/*
+ * A call on the primary's handle failed with st: log it (a lost
+ * connection once per loss), put the reason in why, and drop a lost
+ * connection so the next call opens a new one. Returns true if the
+ * connection was lost (running the request again may succeed).
+ */
+bool pipeline_db_primary_failed(struct pipeline_db *db, enum store_status st,
+    char *why, size_t whylen);
+/*
+ * Run a lookup: fn(arg, store) on the standby when there is one and it
+ * is not being avoided; if that fails for any reason, the standby is
+ * avoided for 30 s (logged once) and fn runs on the primary in the same
+ * call; a primary connection found lost is opened again and fn runs once
+ * more. fn must start its work afresh each time it is called. Returns
+ * fn's last status, or the primary's open failure; why says why.
+ */
+typedef enum store_status (*pipeline_lookup_fn)(void *arg, struct store *s);
+enum store_status pipeline_db_lookup(struct pipeline_db *db, pipeline_lookup_fn fn,
+    void *arg, char *why, size_t whylen);
 
 struct pipeline_outcome {
 	enum pipeline_status status;

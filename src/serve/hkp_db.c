@@ -9,90 +9,59 @@
 #include "serve/hkp_db.h"
 #include "util/log.h"
 
-/* ---- connections ------------------------------------------------------ */
+/* One lookup, as pipeline_db_lookup runs it (maybe twice). */
+struct lookup_job {
+	struct hkp_db *db;
+	enum hkp_lookup_op op;
+	const char *search;
+	bool exact;
+	struct buf out;			/* the formatted answer or the reason */
+	size_t nkeys;
+	enum hkp_be_status rc;
+};
 
-static struct store *
-primary(struct hkp_db *db)
+static enum store_status
+run_lookup(void *arg, struct store *s)
 {
-	enum store_status st;
-
-	if (db->rw != NULL)
-		return db->rw;
-	st = store_open(db->conf->database, &db->rw);
-	if (st != STORE_OK) {
-		if (!db->rw_down)
-			log_warnx("hkp: database: %s", db->rw ? store_errmsg(db->rw) :
-			    store_strerror(st));
-		db->rw_down = true;
-		store_close(db->rw);
-		db->rw = NULL;
-		return NULL;
-	}
-	if (db->rw_down)
-		log_info("hkp: database: connected again");
-	db->rw_down = false;
-	return db->rw;
-}
-
-/* A call on the primary failed with st: drop the connection so that the
- * next try makes a new one. */
-static void
-primary_failed(struct hkp_db *db, enum store_status st)
-{
-	if (!db->rw_down)
-		log_warnx("hkp: database: %s", db->rw ? store_errmsg(db->rw) :
-		    store_strerror(st));
-	db->rw_down = true;
-	store_close(db->rw);
-	db->rw = NULL;
-}
-
-/* ---- the backend ------------------------------------------------------ */
-
-/* One lookup on s; *st is the store's verdict. */
-static enum hkp_be_status
-lookup_on(struct hkp_db *db, struct store *s, enum hkp_lookup_op op,
-    const char *search, bool exact, struct buf *body, size_t *nkeys,
-    enum store_status *st)
-{
+	struct lookup_job *j = arg;
 	struct cmd_ctx ctx;
 	struct cmd_result r;
 	struct store_keys ks;
 	enum cmd_found found;
-	enum hkp_be_status rc = HKP_BE_UNAVAILABLE;
+	enum store_status st;
 
-	cmd_ctx_init(&ctx, db->conf, s);
+	buf_reset(&j->out);
+	j->nkeys = 0;
+	cmd_ctx_init(&ctx, j->db->conf, s);
 	cmd_result_init(&r);
-	*st = cmd_find_keys(&ctx, search, exact ? CMD_FIND_EXACT : 0, &ks, &r, &found);
-	if (*st != STORE_OK)
+	st = cmd_find_keys(&ctx, j->search, j->exact ? CMD_FIND_EXACT : 0, &ks, &r, &found);
+	if (st != STORE_OK)
 		goto done;
 	switch (found) {
 	case CMD_FIND_NONE:
-		buf_append(body, r.body.data, r.body.len);
-		rc = HKP_BE_NONE;
+		buf_append(&j->out, r.body.data, r.body.len);
+		j->rc = HKP_BE_NONE;
 		break;
 	case CMD_FIND_ERROR:
-		buf_append(body, r.body.data, r.body.len);
-		rc = HKP_BE_BAD;
+		buf_append(&j->out, r.body.data, r.body.len);
+		j->rc = HKP_BE_BAD;
 		break;
 	case CMD_FIND_FOUND:
-		*nkeys = ks.n;
-		rc = HKP_BE_FOUND;
-		switch (op) {
+		j->nkeys = ks.n;
+		j->rc = HKP_BE_FOUND;
+		switch (j->op) {
 		case HKP_LOOKUP_GET:
 			/* A single key is always served (server.md 5.3). */
-			if (cmd_armor_blobs(&ks, ks.n == 1 ? 0 : db->conf->max_reply_size,
-			    body) < 0)
-				rc = HKP_BE_TOO_LARGE;
+			if (cmd_armor_blobs(&ks, ks.n == 1 ? 0 : j->db->conf->max_reply_size,
+			    &j->out) < 0)
+				j->rc = HKP_BE_TOO_LARGE;
 			break;
 		case HKP_LOOKUP_INDEX:
 		case HKP_LOOKUP_VINDEX:
-			*st = cmd_render_index(&ctx, &ks, op == HKP_LOOKUP_VINDEX, body);
-			if (*st != STORE_OK)
-				rc = HKP_BE_UNAVAILABLE;
+			st = cmd_render_index(&ctx, &ks, j->op == HKP_LOOKUP_VINDEX, &j->out);
 			break;
 		case HKP_LOOKUP_MR:
-			cmd_render_index_mr(&ctx, &ks, body);
+			cmd_render_index_mr(&ctx, &ks, &j->out);
 			break;
 		}
 		break;
@@ -100,7 +69,7 @@ lookup_on(struct hkp_db *db, struct store *s, enum hkp_lookup_op op,
 done:
 	store_keys_free(&ks);
 	cmd_result_free(&r);
-	return rc;
+	return st;
 }
 
 static enum hkp_be_status
@@ -108,27 +77,29 @@ be_lookup(void *arg, enum hkp_lookup_op op, const char *search, bool exact,
     struct buf *body, size_t *nkeys)
 {
 	struct hkp_db *db = arg;
-	enum hkp_be_status rc = HKP_BE_UNAVAILABLE;
+	struct lookup_job j;
 	enum store_status st;
-	size_t mark = body->len;
-	int attempt;
 
-	*nkeys = 0;
-	for (attempt = 0; attempt < 2; attempt++) {
-		struct store *s = primary(db);
-
-		if (s == NULL)
-			break;
-		rc = lookup_on(db, s, op, search, exact, body, nkeys, &st);
-		if (st == STORE_OK)
-			return rc;
-		body->len = mark;	/* nothing of a failed try is sent */
-		body->data[mark] = '\0';
-		primary_failed(db, st);
-	}
-	return HKP_BE_UNAVAILABLE;
+	memset(&j, 0, sizeof(j));
+	j.db = db;
+	j.op = op;
+	j.search = search;
+	j.exact = exact;
+	buf_init(&j.out, 0);
+	st = pipeline_db_lookup(&db->db, run_lookup, &j, NULL, 0);
+	*nkeys = j.nkeys;
+	if (st == STORE_OK)
+		buf_append(body, j.out.data, j.out.len);
+	buf_free(&j.out);
+	return st == STORE_OK ? j.rc : HKP_BE_UNAVAILABLE;
 }
 
+/*
+ * /pks/add: an anonymous user ADD, on the primary: an empty trail,
+ * queued for the peers like a mail ADD when peers are configured. A lost
+ * connection is opened again and the upload merged once more (merges are
+ * idempotent: what the first try committed comes out as nothing new).
+ */
 static enum hkp_be_status
 be_add(void *arg, const uint8_t *data, size_t len, struct buf *body,
     unsigned *stored, unsigned *refused)
@@ -136,31 +107,36 @@ be_add(void *arg, const uint8_t *data, size_t len, struct buf *body,
 	struct hkp_db *db = arg;
 	struct cmd_ctx ctx;
 	struct cmd_result r;
-	enum store_status st = STORE_TEMPFAIL;
+	enum store_status st;
+	struct store *s;
 	int attempt;
 
 	*stored = *refused = 0;
 	for (attempt = 0; attempt < 2; attempt++) {
-		struct store *s = primary(db);
-
-		if (s == NULL)
+		if ((s = pipeline_db_primary(&db->db, &st, NULL, 0)) == NULL)
 			break;
-		/* An anonymous user ADD: an empty trail, queued for the
-		 * peers like a mail ADD when peers are configured. */
 		cmd_ctx_init(&ctx, db->conf, s);
 		cmd_result_init(&r);
 		st = cmd_add_blob(&ctx, data, len, &r);
 		*stored = r.keys_stored;
 		*refused = r.keys_refused;
-		if (st == STORE_OK) {
-			buf_append(body, r.body.data, r.body.len);
-			cmd_result_free(&r);
-			return HKP_BE_FOUND;
-		}
+		buf_append(body, r.body.data, r.body.len);
 		cmd_result_free(&r);
-		primary_failed(db, st);
+		if (st == STORE_OK)
+			return HKP_BE_FOUND;
+		if (!pipeline_db_primary_failed(&db->db, st, NULL, 0))
+			break;
+		body->len = 0;		/* the retry's report replaces it */
+		body->data[0] = '\0';
 	}
 	return HKP_BE_UNAVAILABLE;
+}
+
+/* op=stats reads the estimate like a lookup (from the standby if any). */
+static enum store_status
+run_count(void *arg, struct store *s)
+{
+	return store_estimate_keys(s, arg);
 }
 
 static enum hkp_be_status
@@ -168,9 +144,8 @@ be_count(void *arg, long long *n)
 {
 	struct hkp_db *db = arg;
 
-	(void)db;
-	*n = 0;
-	return HKP_BE_FOUND;
+	return pipeline_db_lookup(&db->db, run_count, n, NULL, 0) == STORE_OK ?
+	    HKP_BE_FOUND : HKP_BE_UNAVAILABLE;
 }
 
 void
@@ -178,7 +153,10 @@ hkp_db_open(struct hkp_db *db, const struct conf *c, struct hkp_backend *be)
 {
 	memset(db, 0, sizeof(*db));
 	db->conf = c;
-	(void)primary(db);
+	pipeline_db_init(&db->db, c->database);
+	db->db.conninfo_ro = c->database_ro;
+	db->db.appname = "keymail/hkp";
+	pipeline_db_connect(&db->db);
 	be->arg = db;
 	be->lookup = be_lookup;
 	be->add = be_add;
@@ -188,6 +166,5 @@ hkp_db_open(struct hkp_db *db, const struct conf *c, struct hkp_backend *be)
 void
 hkp_db_close(struct hkp_db *db)
 {
-	store_close(db->rw);
-	db->rw = NULL;
+	pipeline_db_close(&db->db);
 }

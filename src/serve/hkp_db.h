@@ -5,14 +5,12 @@
  * through cmd_add_blob (ADD's own parser, checks, limits, merge and peer
  * queue), the key count from the table statistics.
  *
- * Connections (server.md 4, 7): lookups read from database_ro when it is
- * set and up, else from the primary; a lookup that fails on the standby
- * for a reason other than the query (connection refused or lost, the
- * standby shutting down, a recovery conflict) is answered from the
- * primary in the same request, and the standby is tried again no sooner
- * than 30 s later. A request that finds its connection broken reconnects
- * and runs once more before it is answered 503. State changes (database
- * lost, back, standby down, back) are logged once each.
+ * Connections (server.md 4, 7) are a struct pipeline_db, as the LMTP
+ * worker's: lookups read from database_ro when it is set and up, and from
+ * the primary in the same request when the standby fails (it is tried
+ * again no sooner than 30 s later); uploads go to the primary. A request
+ * that finds its connection broken reconnects and runs once more before
+ * it is answered 503. State changes are logged once each.
  *
  * Memory: struct hkp_db owns its connections; hkp_db_close() releases.
  * Never used across fork().
@@ -20,17 +18,16 @@
 #ifndef KM_SERVE_HKP_DB_H
 #define KM_SERVE_HKP_DB_H
 
+#include "cmd/pipeline.h"
 #include "serve/hkp.h"
-#include "store/store.h"
 
 struct hkp_db {
 	const struct conf *conf;
-	struct store *rw;		/* the primary; NULL until opened */
-	bool rw_down;			/* logged as lost, not yet back */
+	struct pipeline_db db;
 };
 
-/* Set up, and open the connections now (failures are logged, not fatal:
- * each request tries again). be is filled to call into db. */
+/* Set up and open the connections now (failures are logged, not fatal:
+ * each request tries again); be is filled to call into db. */
 void hkp_db_open(struct hkp_db *db, const struct conf *c, struct hkp_backend *be);
 void hkp_db_close(struct hkp_db *db);
 

@@ -338,6 +338,27 @@ store_changed_since(struct store *s, time_t since, size_t limit,
 	    &p, limit, out);
 }
 
+/* The planner's numbers: reltuples (kept by ANALYZE and autovacuum, and
+ * replicated, so a standby has it too) or the statistics collector's live
+ * row count (current within a second, on the primary only), the larger. */
+enum store_status
+store_estimate_keys(struct store *s, long long *n)
+{
+	PGresult *res;
+	enum store_status st;
+
+	*n = 0;
+	if ((st = q(s, "key count estimate", "SELECT greatest(c.reltuples::int8,"
+	    " coalesce(t.n_live_tup, 0), 0)"
+	    " FROM pg_class c LEFT JOIN pg_stat_user_tables t ON t.relid = c.oid"
+	    " WHERE c.oid = 'keys'::regclass", NULL, 0, &res)) != STORE_OK)
+		return st;
+	if (PQntuples(res) == 1)
+		*n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return STORE_OK;
+}
+
 /* Of several keys sharing a 64-bit ID (collisions exist), the newest
  * created one answers. */
 enum store_status

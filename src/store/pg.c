@@ -312,11 +312,18 @@ store_strerror(enum store_status st)
 enum store_status
 store_open(const char *conninfo, struct store **out)
 {
+	return store_open_as(conninfo, "keymail", 0, out);
+}
+
+enum store_status
+store_open_as(const char *conninfo, const char *appname, unsigned flags,
+    struct store **out)
+{
 	struct store *s = xcalloc(1, sizeof(*s));
 	PQconninfoOption *opts, *o;
 	const char **kw, **val;
-	char *perr = NULL;
-	bool has_timeout = false, has_fallback = false;
+	char *perr = NULL, *ro_options = NULL;
+	bool has_timeout = false, has_fallback = false, has_options = false;
 	size_t n = 0, nopts = 0;
 
 	*out = s;
@@ -329,8 +336,8 @@ store_open(const char *conninfo, struct store **out)
 	}
 	for (o = opts; o->keyword; o++)
 		nopts++;
-	kw = xcalloc(nopts + 4, sizeof(*kw));
-	val = xcalloc(nopts + 4, sizeof(*val));
+	kw = xcalloc(nopts + 5, sizeof(*kw));
+	val = xcalloc(nopts + 5, sizeof(*val));
 	for (o = opts; o->keyword; o++) {
 		if (o->val == NULL || !strcmp(o->keyword, "client_encoding"))
 			continue;
@@ -340,6 +347,18 @@ store_open(const char *conninfo, struct store **out)
 			has_fallback = true;
 		kw[n] = o->keyword;
 		val[n++] = o->val;
+		/* A read-only handle: every transaction read-only, so a
+		 * write (a bug) fails on it, on a standby or not. */
+		if (!strcmp(o->keyword, "options") && (flags & STORE_OPEN_READONLY)) {
+			ro_options = xasprintf("%s -c default_transaction_read_only=on",
+			    o->val);
+			val[n - 1] = ro_options;
+			has_options = true;
+		}
+	}
+	if ((flags & STORE_OPEN_READONLY) && !has_options) {
+		kw[n] = "options";
+		val[n++] = "-c default_transaction_read_only=on";
 	}
 	/* Without a timeout libpq waits for TCP's (minutes) on a dead host,
 	 * and the MTA's own timeout would kill us without a clean TEMPFAIL. */
@@ -351,16 +370,17 @@ store_open(const char *conninfo, struct store **out)
 	 * server never transcodes or rejects it. */
 	kw[n] = "client_encoding";
 	val[n++] = "UTF8";
-	/* application_name=keymail unless the conninfo names one. */
+	/* application_name=appname unless the conninfo names one. */
 	if (!has_fallback) {
 		kw[n] = "fallback_application_name";
-		val[n++] = "keymail";
+		val[n++] = appname ? appname : "keymail";
 	}
 	kw[n] = NULL;
 	val[n] = NULL;
 	s->conn = PQconnectdbParams(kw, val, 0);
 	free(kw);
 	free(val);
+	free(ro_options);
 	PQconninfoFree(opts);
 	if (s->conn == NULL) {
 		pg_set_err(s, xstrdup("cannot connect to the database: out of memory"));

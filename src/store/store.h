@@ -64,6 +64,14 @@ void store_keys_free(struct store_keys *ks);
  * unreachable, refused, auth/database failure) or STORE_ERROR (conninfo
  * syntax). A struct store must not be used across fork(). */
 enum store_status store_open(const char *conninfo, struct store **out);
+/* store_open with another fallback application_name (keymail serve's
+ * workers: "keymail/hkp", "keymail/lmtp"; a conninfo application_name
+ * wins) and flags: STORE_OPEN_READONLY makes every transaction read-only
+ * (default_transaction_read_only, added to the conninfo's options), for
+ * lookups on a hot standby (database_ro). */
+#define STORE_OPEN_READONLY	0x1u
+enum store_status store_open_as(const char *conninfo, const char *appname,
+    unsigned flags, struct store **out);
 void store_close(struct store *s);	/* NULL is allowed */
 /* Last error text from the server/libpq (never NULL). */
 const char *store_errmsg(const struct store *s);
@@ -127,6 +135,10 @@ enum store_status store_get_by_keyid(struct store *s, const uint8_t *id,
  * if that leaves no word at all: STORE_NOTFOUND. */
 enum store_status store_search_words(struct store *s, char *const *words,
     size_t nwords, size_t limit, struct store_keys *out);
+/* An estimate of the number of stored keys from the table statistics
+ * (never a full count: HKP op=stats may be asked often). 0 for a table
+ * never analyzed and not yet counted by the statistics collector. */
+enum store_status store_estimate_keys(struct store *s, long long *n);
 /* Keys whose "changed" time is at or after since. */
 enum store_status store_changed_since(struct store *s, time_t since,
     size_t limit, struct store_keys *out);
