@@ -46,7 +46,7 @@ FUZZ_REPLAY = $(patsubst tests/fuzz/%.c,$(B)/tests/replay_%,$(FUZZ_SRCS))
 
 SQL_FILES  = $(sort $(wildcard sql/[0-9]*.sql))
 
-.PHONY: all check unit e2e demo asan install clean deps bench bench-1m fuzz
+.PHONY: all check unit e2e demo asan install clean deps bench bench-1m bench-serve fuzz
 
 all: $(B)/keymail
 
@@ -135,13 +135,20 @@ $(B)/bench/kmgen: bench/kmgen.c
 	    $$(pkg-config --libs libgcrypt) -lm
 
 # Import throughput, store size and command latency, side by side with
-# onak (bench/RESULTS.md). Not part of `make check`. bench-1m adds the
-# store of 1,000,000 keys (long: run it when the machine is quiet).
+# onak (bench/RESULTS.md), then keymail serve (bench/RESULTS-serve.md).
+# Not part of `make check`. bench-1m adds the store of 1,000,000 keys
+# (long: run it when the machine is quiet).
 bench: $(B)/keymail $(B)/bench/kmgen
 	sh bench/run.sh $(B)
+	sh bench/serve.sh $(B)
 
 bench-1m: $(B)/keymail $(B)/bench/kmgen
 	BENCH_1M=1 sh bench/run.sh $(B)
+
+# keymail serve alone: LMTP against keymail filter on the same mails, and
+# HKP requests/s (bench/RESULTS-serve.md); part of `make bench`.
+bench-serve: $(B)/keymail $(B)/bench/kmgen
+	sh bench/serve.sh $(B)
 
 install: $(B)/keymail
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/help $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8

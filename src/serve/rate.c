@@ -2,9 +2,11 @@
  * serve/rate.c - see rate.h.
  *
  * Layout of the mapping: the header (mutex, seed, list heads), then
- * 2 x capacity hash buckets (entry index + 1, 0: empty), then capacity
- * entries. Entries are chained per bucket (next) and kept on one LRU list
- * (prev/older, newest first); free entries sit on the free list (next).
+ * 2 x capacity hash buckets, then capacity entries. Entries are chained
+ * per bucket (next) and kept on one LRU list (newer/older, newest
+ * first); free entries sit on the free list (next). Bucket heads, next
+ * links and the free list head hold an entry index + 1, 0 for none; the
+ * LRU links hold an index, NIL for none.
  * Indexes, not pointers: the mapping may sit at another address in a
  * process that maps it again (it never does today, but indexes cost
  * nothing and stay valid).
@@ -21,7 +23,7 @@
 
 struct rate_entry {
 	uint8_t key[CLIENT_KEY_LEN];
-	uint32_t next;			/* bucket chain, or free list */
+	uint32_t next;			/* bucket chain, or free list (index + 1) */
 	uint32_t newer, older;		/* LRU list */
 	uint64_t tat[RATE_NKINDS];	/* GCRA theoretical arrival time */
 	uint64_t last_seen;
@@ -35,7 +37,8 @@ struct rate_table {
 	uint32_t capacity;
 	uint32_t nbuckets;
 	uint64_t seed;
-	uint32_t newest, oldest, free_head;
+	uint32_t newest, oldest;	/* LRU ends (index, NIL) */
+	uint32_t free_head;		/* index + 1, 0: none */
 	uint32_t count;
 	/* followed by uint32_t buckets[nbuckets]; struct rate_entry e[capacity] */
 };
@@ -79,8 +82,8 @@ clear(struct rate_table *t)
 	memset(buckets(t), 0, t->nbuckets * sizeof(uint32_t));
 	memset(e, 0, t->capacity * sizeof(*e));
 	for (i = 0; i < t->capacity; i++)
-		e[i].next = i + 1 < t->capacity ? i + 1 : NIL;
-	t->free_head = t->capacity ? 0 : NIL;
+		e[i].next = i + 1 < t->capacity ? i + 2 : 0;
+	t->free_head = t->capacity ? 1 : 0;
 	t->newest = t->oldest = NIL;
 	t->count = 0;
 }
@@ -174,10 +177,10 @@ bucket_unlink(struct rate_table *t, uint32_t i)
 	struct rate_entry *e = entries(t);
 	uint32_t *b = &buckets(t)[hash(t, e[i].key)];
 
-	while (*b != 0 && *b - 1 != i)
+	while (*b != 0 && *b != i + 1)
 		b = &e[*b - 1].next;
 	if (*b != 0)
-		*b = e[i].next == NIL ? 0 : e[i].next + 1;
+		*b = e[i].next;
 }
 
 /* The entry of key, made (evicting the least recently seen) if needed. */
@@ -187,14 +190,14 @@ find(struct rate_table *t, const uint8_t *key)
 	struct rate_entry *e = entries(t);
 	uint32_t h = hash(t, key), i;
 
-	for (i = buckets(t)[h]; i != 0; i = e[i - 1].next == NIL ? 0 : e[i - 1].next + 1)
+	for (i = buckets(t)[h]; i != 0; i = e[i - 1].next)
 		if (memcmp(e[i - 1].key, key, CLIENT_KEY_LEN) == 0) {
 			lru_unlink(t, i - 1);
 			lru_push(t, i - 1);
 			return i - 1;
 		}
-	if (t->free_head != NIL) {
-		i = t->free_head;
+	if (t->free_head != 0) {
+		i = t->free_head - 1;
 		t->free_head = e[i].next;
 		t->count++;
 	} else {
@@ -204,7 +207,7 @@ find(struct rate_table *t, const uint8_t *key)
 	}
 	memset(&e[i], 0, sizeof(e[i]));
 	memcpy(e[i].key, key, CLIENT_KEY_LEN);
-	e[i].next = buckets(t)[h] == 0 ? NIL : buckets(t)[h] - 1;
+	e[i].next = buckets(t)[h];
 	buckets(t)[h] = i + 1;
 	lru_push(t, i);
 	return i;

@@ -101,6 +101,45 @@ test_eviction(void)
 	rate_table_destroy(t);
 }
 
+/* Many more addresses than room: chains collide and evict all the time;
+ * the table must keep exactly the last `capacity` addresses seen. */
+static void
+test_churn(void)
+{
+	enum { CAP = 64, N = 20000 };
+	struct rate_table *t = rate_table_create(CAP);
+	uint8_t k[CLIENT_KEY_LEN];
+	char ip[32];
+	unsigned i, allowed = 0, kept = 0, forgotten = 0;
+
+	for (i = 0; i < N; i++) {
+		snprintf(ip, sizeof(ip), "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+		key_of(ip, k);
+		if (rate_check(t, k, RATE_REQUESTS, 1, 3600000, 1, NULL) == 0)
+			allowed++;
+	}
+	CHECK_INT(allowed, N);
+	CHECK_INT(rate_table_count(t), CAP);
+	/* The last CAP addresses are remembered (refused now: asking them
+	 * evicts nothing), the first CAP long forgotten (allowed again). */
+	for (i = N - CAP; i < N; i++) {
+		snprintf(ip, sizeof(ip), "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+		key_of(ip, k);
+		if (rate_check(t, k, RATE_REQUESTS, 1, 3600000, 1, NULL) != 0)
+			kept++;
+	}
+	CHECK_INT(kept, CAP);
+	for (i = 0; i < CAP; i++) {
+		snprintf(ip, sizeof(ip), "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+		key_of(ip, k);
+		if (rate_check(t, k, RATE_REQUESTS, 1, 3600000, 1, NULL) == 0)
+			forgotten++;
+	}
+	CHECK_INT(forgotten, CAP);
+	CHECK_INT(rate_table_count(t), CAP);
+	rate_table_destroy(t);
+}
+
 /* Four processes, 100 requests each, limit 150: exactly 150 pass. */
 static void
 test_processes(void)
@@ -179,6 +218,7 @@ main(void)
 {
 	test_rate();
 	test_eviction();
+	test_churn();
 	test_processes();
 	test_client();
 	return check_done();
