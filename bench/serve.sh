@@ -96,10 +96,12 @@ filter_par() { xargs -P 4 -n 1 sh -c '"$0" filter < "$1" > /dev/null 2>&1' "$KM"
 # LMTP: N sessions of M/N mails each
 lmtp_par() {	# lmtp_par LIST N
 	split -n "l/$2" -d "$1" "$W/part."
-	for p in "$W"/part.*; do
+	pids=
+	for p in "$W"/part.??; do
 		xargs $LC "$W/lmtp.sock" < "$p" > "$p.out" &
+		pids="$pids $!"
 	done
-	wait
+	wait $pids	# not the server, also a child of this shell
 	cat "$W"/part.*.out > "$W/lmtp.out"
 	rm -f "$W"/part.*
 }

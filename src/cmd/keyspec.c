@@ -6,18 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util/hex.h"
 
 void
 keyspec_parse(const char *arg, struct keyspec *ks)
@@ -36,7 +25,7 @@ keyspec_parse(const char *arg, struct keyspec *ks)
 	for (i = 0; p[i] != '\0'; i++) {
 		if (p[i] == ' ' || p[i] == '\t')
 			continue;
-		if (hexval((unsigned char)p[i]) < 0 || n >= sizeof(hex) - 1) {
+		if (hex_digit((unsigned char)p[i]) < 0 || n >= sizeof(hex) - 1) {
 			only_hex_and_blanks = 0;
 			break;
 		}
@@ -78,5 +67,5 @@ keyspec_parse(const char *arg, struct keyspec *ks)
 	}
 	ks->idlen = n / 2;
 	for (i = 0; i < ks->idlen; i++)
-		ks->id[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+		ks->id[i] = (uint8_t)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
 }

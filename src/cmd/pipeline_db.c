@@ -18,21 +18,12 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmd/pipeline.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define STANDBY_RETRY_MS	30000	/* server.md 7.2: no sooner than 30 s */
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 say(char *why, size_t whylen, const char *msg)
@@ -115,7 +106,7 @@ standby(struct pipeline_db *db)
 		return NULL;
 	if (db->ro != NULL)
 		return db->ro;
-	if (db->ro_avoid_until != 0 && now_ms() < db->ro_avoid_until)
+	if (db->ro_avoid_until != 0 && clock_ms() < db->ro_avoid_until)
 		return NULL;
 	st = store_open_as(db->conninfo_ro, db->appname, STORE_OPEN_READONLY, &s);
 	if (st != STORE_OK) {
@@ -124,7 +115,7 @@ standby(struct pipeline_db *db)
 			    "standby is tried again in 30 s", s ? store_errmsg(s) :
 			    store_strerror(st));
 		db->ro_down = true;
-		db->ro_avoid_until = now_ms() + STANDBY_RETRY_MS;
+		db->ro_avoid_until = clock_ms() + STANDBY_RETRY_MS;
 		store_close(s);
 		return NULL;
 	}
@@ -163,7 +154,7 @@ pipeline_db_lookup(struct pipeline_db *db, pipeline_lookup_fn fn, void *arg,
 			log_warnx("database_ro: %s; lookups go to the primary, the "
 			    "standby is tried again in 30 s", store_errmsg(s));
 		db->ro_down = true;
-		db->ro_avoid_until = now_ms() + STANDBY_RETRY_MS;
+		db->ro_avoid_until = clock_ms() + STANDBY_RETRY_MS;
 		store_close(db->ro);
 		db->ro = NULL;
 	}

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "mail/mail.h"
+#include "util/clock.h"
 #include "util/limits.h"
 #include "util/xalloc.h"
 
@@ -66,15 +67,6 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* First line of the captured stderr, controls made '?', for the log. */
@@ -251,11 +243,11 @@ mail_send(const char *cmdline, const uint8_t *msg, size_t len,
 		(void)close(in[1]);
 		in[1] = -1;
 	}
-	deadline = now_ms() + (long long)timeout * 1000;
+	deadline = (long long)clock_ms() + (long long)timeout * 1000;
 	while (in[1] != -1 || ep[0] != -1) {
 		struct pollfd pfd[2];
 		nfds_t np = 0;
-		long long left = deadline - now_ms();
+		long long left = deadline - (long long)clock_ms();
 		int r, wi = -1, ri = -1;
 
 		if (left <= 0) {
@@ -326,7 +318,7 @@ mail_send(const char *cmdline, const uint8_t *msg, size_t len,
 			(void)sigaction(SIGPIPE, &old, NULL);
 			goto out;
 		}
-		if (now_ms() >= deadline) {
+		if ((long long)clock_ms() >= deadline) {
 			timed_out = 1;
 			break;
 		}

@@ -26,13 +26,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "net/http.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 struct conn {
@@ -67,15 +67,6 @@ struct http_server {
 	uint64_t last_log;		/* of an MHD message */
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ---- callbacks -------------------------------------------------------- */
 
 /* MHD's own messages, at most one a minute: most are about one client's
@@ -87,7 +78,7 @@ logger(void *cls, const char *fmt, va_list ap)
 	struct http_server *s = cls;
 	char msg[512];
 	size_t n;
-	uint64_t now = now_ms();
+	uint64_t now = clock_ms();
 
 	if (s->last_log != 0 && now - s->last_log < 60000)
 		return;
@@ -132,7 +123,7 @@ notify_connection(void *cls, struct MHD_Connection *connection, void **socket_co
 		c->srv = s;
 		ci = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
 		c->fd = ci ? ci->connect_fd : -1;
-		c->start_ms = now_ms();
+		c->start_ms = clock_ms();
 		c->next = s->conns;
 		if (s->conns)
 			s->conns->prev = c;
@@ -175,7 +166,7 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *connection)
 
 	(void)cls;
 	r->target = xstrdup(uri ? uri : "");
-	r->start_ms = now_ms();
+	r->start_ms = clock_ms();
 	buf_init(&r->body, 0);
 	ci = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	r->conn = ci ? ci->socket_context : NULL;
@@ -194,7 +185,7 @@ request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
 		return;
 	if (r->conn) {
 		r->conn->answering = false;
-		r->conn->start_ms = now_ms();
+		r->conn->start_ms = clock_ms();
 	}
 	if (s->h.on_done) {
 		int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->status : 0;
@@ -207,7 +198,7 @@ request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
 		s->h.on_done(s->h.arg, r->method ? r->method : "-", r->target,
 		    ci ? ci->client_addr : NULL, r->label[0] ? r->label : NULL, status,
 		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->bytes : 0,
-		    now_ms() - r->start_ms);
+		    clock_ms() - r->start_ms);
 	}
 	free(r->target);
 	free(r->method);
@@ -470,7 +461,7 @@ int
 http_server_timeout(struct http_server *s)
 {
 	MHD_UNSIGNED_LONG_LONG t;
-	uint64_t best = UINT64_MAX, now = now_ms();
+	uint64_t best = UINT64_MAX, now = clock_ms();
 	const struct conn *c;
 	size_t i;
 
@@ -496,7 +487,7 @@ http_server_timeout(struct http_server *s)
 static void
 sweep(struct http_server *s)
 {
-	uint64_t now = now_ms(), limit = s->lim.request_timeout * 1000ull;
+	uint64_t now = clock_ms(), limit = s->lim.request_timeout * 1000ull;
 	struct conn *c;
 
 	for (c = s->conns; c; c = c->next) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "serve/form.h"
+#include "util/hex.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
@@ -27,18 +28,6 @@ form_strerror(enum form_status st)
 		return "a parameter that is not UTF-8 once decoded";
 	}
 	return "malformed form data";
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static enum form_status
@@ -69,8 +58,8 @@ decode(const char *s, size_t len, int plus, char **out, size_t *outlen)
 		char c = s[i];
 
 		if (c == '%') {
-			if (len - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0) {
+			if (len - i < 3 || (hi = hex_digit((unsigned char)s[i + 1])) < 0 ||
+			    (lo = hex_digit((unsigned char)s[i + 2])) < 0) {
 				free(d);
 				return FORM_BAD_ESCAPE;
 			}

@@ -169,7 +169,7 @@ fill_request(const struct http_request *h, struct hkp_request *rq)
 static bool
 over_rate(struct hkp_worker *w, const struct client_addr *client, bool is_add)
 {
-	uint64_t now = serve_now_ms();
+	uint64_t now = clock_ms();
 	unsigned wait;
 	bool log_it = false;
 	const char *which = "hkp_rate_limit";

@@ -99,7 +99,7 @@ run_message(struct lmtp_worker *w, struct lmtp *m, const char **command)
 	struct pipeline_envelope env;
 	struct pipeline_input in;
 	struct pipeline_outcome out;
-	uint64_t t0 = serve_now_ms();
+	uint64_t t0 = clock_ms();
 	enum lmtp_outcome o;
 	const char *status;
 	int attempt;
@@ -135,7 +135,7 @@ run_message(struct lmtp_worker *w, struct lmtp *m, const char **command)
 	*w->env->served = w->served;
 	log_info("lmtp: from=<%s> size=%zu nrcpt=%zu command=%s status=%s %llums",
 	    m->sender, m->data_size, m->nrcpts, *command, status,
-	    (unsigned long long)(serve_now_ms() - t0));
+	    (unsigned long long)(clock_ms() - t0));
 	return o;
 }
 
@@ -178,7 +178,7 @@ session(struct lmtp_worker *w, int fd)
 	lim.max_recipients = c->lmtp_max_recipients;
 	lmtp_init(&m, &lim);
 	lmtp_greeting(&m);
-	deadline = serve_now_ms() + c->lmtp_timeout * 1000;
+	deadline = clock_ms() + c->lmtp_timeout * 1000;
 	while (!closing) {
 		struct pollfd p[3];
 		uint64_t now;
@@ -191,7 +191,7 @@ session(struct lmtp_worker *w, int fd)
 			(void)flush(w, fd, &m.out);
 			break;
 		}
-		now = serve_now_ms();
+		now = clock_ms();
 		timeout = deadline > now ? (int)(deadline - now) : 0;
 		p[0].fd = fd;
 		p[0].events = POLLIN;
@@ -207,7 +207,7 @@ session(struct lmtp_worker *w, int fd)
 		} else
 			(void)check_stop(w, &p[2]);	/* the master may go too */
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (serve_now_ms() >= deadline) {
+			if (clock_ms() >= deadline) {
 				lmtp_timeout(&m);
 				(void)flush(w, fd, &m.out);
 				break;
@@ -219,7 +219,7 @@ session(struct lmtp_worker *w, int fd)
 			continue;
 		if (n <= 0)
 			break;		/* the client went away */
-		deadline = serve_now_ms() + c->lmtp_timeout * 1000;
+		deadline = clock_ms() + c->lmtp_timeout * 1000;
 		if (feed(w, &m, in, (size_t)n) == LMTP_EV_CLOSE) {
 			(void)flush(w, fd, &m.out);
 			closing = true;

@@ -192,7 +192,7 @@ start_worker(struct master *m, enum kind k, long slot, bool *is_child,
 	if (slot >= 0) {
 		m->slots[k][slot].filled = true;
 		m->slots[k][slot].waiting = false;
-		m->slots[k][slot].last_start = serve_now_ms();
+		m->slots[k][slot].last_start = clock_ms();
 	}
 	return pid;
 }
@@ -218,7 +218,7 @@ new_generation(struct master *m)
 static bool
 fill_slots(struct master *m, enum serve_status *child_status)
 {
-	uint64_t now = serve_now_ms();
+	uint64_t now = clock_ms();
 	size_t i;
 	int k;
 	bool child;
@@ -254,7 +254,7 @@ reap(struct master *m, enum serve_status *child_status)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct worker **pp = &m->workers, *w;
-		uint64_t served, now = serve_now_ms();
+		uint64_t served, now = clock_ms();
 		char what[96];
 		bool retired;
 
@@ -330,7 +330,7 @@ reload(struct master *m, enum serve_status *child_status)
 		log_warnx("serve: hkp_listen changed; it takes effect at the next start");
 	if (str_differs(nc.lmtp_listen, m->conf.lmtp_listen))
 		log_warnx("serve: lmtp_listen changed; it takes effect at the next start");
-	deadline = serve_now_ms() + nc.serve_stop_timeout * 1000;
+	deadline = clock_ms() + nc.serve_stop_timeout * 1000;
 	for (w = m->workers; w; w = w->next) {
 		w->slot = -1;
 		tell_stop(w, deadline);
@@ -350,7 +350,7 @@ begin_stop(struct master *m)
 	m->stopping = true;
 	/* An MTA that finds the socket gone defers and retries. */
 	listen_close(&m->ls, true);
-	m->stop_deadline = serve_now_ms() + m->conf.serve_stop_timeout * 1000;
+	m->stop_deadline = clock_ms() + m->conf.serve_stop_timeout * 1000;
 	for (w = m->workers; w; w = w->next) {
 		w->kill_at = 0;
 		tell_stop(w, m->stop_deadline);
@@ -360,7 +360,7 @@ begin_stop(struct master *m)
 static int
 next_timeout(const struct master *m)
 {
-	uint64_t now = serve_now_ms(), best = UINT64_MAX;
+	uint64_t now = clock_ms(), best = UINT64_MAX;
 	const struct worker *w;
 	size_t i;
 	int k;
@@ -380,7 +380,7 @@ next_timeout(const struct master *m)
 static void
 kill_late(struct master *m)
 {
-	uint64_t now = serve_now_ms();
+	uint64_t now = clock_ms();
 	struct worker *w;
 
 	for (w = m->workers; w; w = w->next)

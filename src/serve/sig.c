@@ -1,6 +1,5 @@
 /*
- * serve/sig.c - the self-pipe behind worker.h's sig_* functions, and the
- * monotonic clock the server's loops use.
+ * serve/sig.c - the self-pipe behind worker.h's sig_* functions.
  *
  * A signal handler may only do async-signal-safe things: it writes the
  * signal number into a non-blocking pipe (a full pipe drops it: the loop
@@ -10,7 +9,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "serve/worker.h"
@@ -77,13 +75,4 @@ sig_take(void)
 	if (pipe_fds[0] < 0 || read(pipe_fds[0], &c, 1) != 1)
 		return 0;
 	return c;
-}
-
-uint64_t
-serve_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

@@ -17,6 +17,7 @@
 #include "serve/listen.h"
 #include "serve/rate.h"
 #include "serve/serve.h"
+#include "util/clock.h"
 #include "util/conf.h"
 
 struct worker_env {
@@ -41,8 +42,5 @@ int sig_setup(const int *signals, const int *ignored);
 int sig_fd(void);
 int sig_take(void);
 void sig_reset(void);		/* in a new child: forget the parent's pipe */
-
-/* Milliseconds of CLOCK_MONOTONIC. */
-uint64_t serve_now_ms(void);
 
 #endif

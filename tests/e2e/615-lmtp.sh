@@ -123,6 +123,27 @@ sv_stop
 check_eq "SIGTERM: exit 0" "$sv_rc" 0
 check "the socket is removed at stop" test ! -e "$SOCK"
 
+# lmtp_timeout (1 s here): an idle client gets 421 4.4.2 and is closed.
+sv_conf "lmtp_timeout = 1"
+sv_start || { km_done; exit 1; }
+$PY - "$SOCK" > "$T/idle.out" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(120)
+f = s.makefile("rb")
+print(f.readline().decode().rstrip())
+s.sendall(b"LHLO x\r\n")
+while True:
+    l = f.readline().decode().rstrip()
+    if l[3] == " ":
+        break
+print(f.readline().decode().rstrip())	# nothing sent: the server speaks first
+print("EOF" if f.readline() == b"" else "more")
+PY
+check "idle client: 421 4.4.2" grep -q '^421 4.4.2 Timeout$' "$T/idle.out"
+check "then closed" grep -qx EOF "$T/idle.out"
+sv_stop
+sed -i '/^lmtp_timeout/d' "$KEYMAIL_CONF"
+
 # Retiring after serve_max_requests (2) finishes the session: all four
 # messages of one session are answered, then the worker is replaced.
 sv_conf "serve_workers = 1" "serve_max_requests = 2"

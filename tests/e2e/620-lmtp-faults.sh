@@ -7,7 +7,9 @@
 #     ADD waits for a key's lock): no final reply, so the MTA keeps the
 #     message; its retry ends in the clean state;
 #  3. SIGTERM while a message is being received: the message is finished
-#     and answered, then 421, and the server exits 0.
+#     and answered, then 421, and the server exits 0;
+#  4. a client that never finishes its message: after serve_stop_timeout
+#     the master kills the worker and exits 0; nothing of it is stored.
 . "$KM_TOP/tests/lib.sh"
 . "$KM_TOP/tests/faultlib.sh"
 . "$KM_TOP/tests/serve-lib.sh"
@@ -19,7 +21,7 @@ gpg --armor --export > "$T/three.asc"
 gpg --with-colons -k 2>/dev/null | awk -F: '$1 == "fpr" && prev == "pub" {print $10} {prev = $1}' > "$T/three.fpr"
 fl_mail "$T/add.eml" ADD "$T/three.asc"
 fl_mail "$T/help.eml" HELP
-for db in clean f1 f2 f3; do fl_db $db; done
+for db in clean f1 f2 f3; do fl_db $db; done	# f4 is made below
 KEYMAIL_CONF=$T/clean.conf "$KEYMAIL" filter < "$T/add.eml" 2>/dev/null; check_eq "clean run" $? 0
 fl_dump clean > "$T/clean.dump"
 check_eq "clean store has 3 keys" "$(grep -c '^key ' "$T/clean.dump")" 3
@@ -101,4 +103,23 @@ wait "$SV_PID"; rc=$?; SV_PID=
 check_eq "the server exits 0" "$rc" 0
 fl_dump f3 > "$T/f3.dump"
 check "the finished message is stored whole" cmp -s "$T/f3.dump" "$T/clean.dump"
+
+# 4. A message that never ends: serve_stop_timeout (1 s here) then SIGKILL.
+fl_db f4
+export KEYMAIL_CONF=$T/f4.conf
+sv_conf "lmtp_listen = $SOCK" "serve_workers = 1" "serve_stop_timeout = 1"
+sv_start || { km_done; exit 1; }
+mkfifo "$T/never"
+{ LC --hold-after 200 "$T/add.eml" < "$T/never" > "$T/c7.out"; } &
+cpid=$!
+exec 8>"$T/never"
+check "the client holds in the middle of DATA" sv_wait grep -q HOLDING "$T/c7.out"
+kill -TERM "$SV_PID"
+wait "$SV_PID"; rc=$?; SV_PID=
+check_eq "stopped anyway: exit 0" "$rc" 0
+check "the worker was killed after serve_stop_timeout" sv_log_has 'did not finish within serve_stop_timeout; killing it'
+exec 8>&-
+wait "$cpid"
+check "the client got no final reply" sh -c "! grep -q '^END [0-9]' '$T/c7.out'"
+check_eq "nothing of it was stored" "$(fl_psql f4 -c 'select count(*) from keys')" 0
 km_done

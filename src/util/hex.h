@@ -1,0 +1,10 @@
+/*
+ * util/hex.h - reading hex digits (key IDs, %-escapes). Pure.
+ */
+#ifndef KM_UTIL_HEX_H
+#define KM_UTIL_HEX_H
+
+/* The value 0-15 of the hex digit c (either case), or -1. */
+int hex_digit(int c);
+
+#endif
