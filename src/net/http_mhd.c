@@ -527,6 +527,10 @@ http_server_quiesce(struct http_server *s)
 		if (fd != MHD_INVALID_SOCKET)
 			(void)close(fd);
 	}
+	/* Take what has arrived on the open connections before idle ones
+	 * are closed: a request already in a socket buffer is answered. */
+	for (i = 0; i < s->nd; i++)
+		(void)MHD_run(s->d[i]);
 	sweep(s);
 }
 

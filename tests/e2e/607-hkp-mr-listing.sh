@@ -24,14 +24,8 @@ if command -v faketime >/dev/null 2>&1; then
 	    --quick-gen-key 'Long Expired <expired@example.org>' ed25519 default 1y >/dev/null 2>&1
 fi
 gen 'Revoked Key <revoked@example.org>' ed25519 never
-gpg --batch --yes --pinentry-mode loopback --passphrase '' \
-    --command-fd 0 --gen-revoke "$(fpr_of revoked@example.org)" > "$T/rev.asc" 2>/dev/null <<EOF
-y
-1
-key compromised
-
-y
-EOF
+# the revocation certificate gpg made with the key, its guard colon removed
+sed 's/^:-----BEGIN/-----BEGIN/' "$GNUPGHOME/openpgp-revocs.d/$(fpr_of revoked@example.org).rev" > "$T/rev.asc"
 gpg --batch --import "$T/rev.asc" >/dev/null 2>&1
 gen 'Two Uids <two@example.org>' ed25519 never
 f=$(fpr_of two@example.org)
@@ -44,14 +38,36 @@ st=$(curl -s -o "$T/add.out" -w '%{http_code}' --data-urlencode "keytext@$T/all.
 check_eq "upload of the test keys" "$st" 200
 
 # gpg's view: per key, "pub:FPR:ALGO:BITS:CREATED:EXPIRES:FLAGS" and
-# "uid:ESCAPED:CREATED:EXPIRES:FLAGS" lines in keymail's format.
+# "uid:ESCAPED:CREATED:EXPIRES:FLAGS" lines in keymail's format. Where
+# server.md 5.3 defines a field apart from what gpg's validity shows, the
+# spec's rule is applied to gpg's numbers: a user ID is "e" when its own
+# binding expired (not because the key did), and a revoked user ID's
+# CREATED is its binding's, which gpg does not print (so it is not
+# compared). User IDs are compared as a set: the listing keeps the stored
+# order, gpg sorts its own way.
 gpg_view() {
-	gpg --with-colons --fixed-list-mode --list-keys "$1" 2>/dev/null | awk -F: '
+	gpg --with-colons --fixed-list-mode --list-keys "$1" 2>/dev/null | awk -F: -v now="$(date +%s)" '
 	function flags(v) { return (v == "r" ? "r" : "") (v == "e" ? "e" : "") }
 	$1 == "pub" { algo = $4; bits = $3; cr = $6; ex = $7; fl = flags($2); want_fpr = 1; next }
 	$1 == "fpr" && want_fpr { print "pub:" $10 ":" algo ":" bits ":" cr ":" ex ":" fl; want_fpr = 0; next }
 	$1 == "sub" { want_fpr = 0; next }
-	$1 == "uid" { print "uid:" $10 ":" $6 ":" $7 ":" flags($2) }'
+	$1 == "uid" {
+		f = ($2 == "r") ? "r" : ""
+		if ($7 != "" && $7 <= now) f = f "e"
+		print "uid:" $10 ":" ($2 == "r" ? "*" : $6) ":" $7 ":" f }'
+}
+# Both sides: the revoked user IDs' CREATED masked; on a revoked key
+# gpg shows every user ID revoked, while the listing's "r" is for a user
+# ID's own revocation, so there the user IDs' flags and CREATED are
+# masked; the pub line first, then the user IDs sorted.
+normalize() {
+	awk -F: 'BEGIN {OFS = ":"}
+	    $1 == "pub" {rk = ($7 ~ /r/); print; next}
+	    $1 == "uid" && rk {$3 = "*"; $5 = "*"}
+	    $1 == "uid" && $5 ~ /r/ {$3 = "*"}
+	    {print}' > "$T/norm"
+	grep '^pub:' "$T/norm"
+	grep '^uid:' "$T/norm" | sort
 }
 # gpg escapes ":" as \x3a in --with-colons; the listing escapes it (and
 # "%", non-printable octets) as %XX
@@ -64,8 +80,8 @@ for email in future never expired revoked two; do
 	fi
 	st=$(hkp_get "/pks/lookup?op=index&options=mr&search=0x$fpr")
 	check_eq "$email: index mr status" "$st" 200
-	grep -v '^info:' "$T/body" > "$T/ours"
-	gpg_view "$fpr" | to_hkp > "$T/theirs"
+	grep -v '^info:' "$T/body" | normalize > "$T/ours"
+	gpg_view "$fpr" | to_hkp | normalize > "$T/theirs"
 	check "$email: the listing is GnuPG's view" cmp -s "$T/ours" "$T/theirs"
 	if ! cmp -s "$T/ours" "$T/theirs"; then
 		echo "ours:"; cat "$T/ours"; echo "gpg:"; cat "$T/theirs"
