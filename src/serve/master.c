@@ -108,6 +108,8 @@ str_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
+static void master_free(struct master *m);
+
 /* ---- workers ---------------------------------------------------------- */
 
 static long
@@ -157,7 +159,10 @@ start_worker(struct master *m, enum kind k, long slot, bool *is_child,
 		/* Exit with the master: SIGTERM when it dies, and its pipe. */
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		close(m->death_pipe[1]);
+		free(m->ls.lmtp_path);		/* the master's to remove */
+		m->ls.lmtp_path = mine.lmtp_path = NULL;
 		if (getppid() == 1) {
+			master_free(m);
 			*child_status = SERVE_WORKER_DONE;
 			return 0;
 		}
@@ -171,7 +176,6 @@ start_worker(struct master *m, enum kind k, long slot, bool *is_child,
 				close(mine.hkp_fds[i]);
 			mine.nhkp = 0;
 		}
-		mine.lmtp_path = NULL;	/* the master removes the socket file */
 		memset(&env, 0, sizeof(env));
 		env.conf = &m->conf;
 		env.ls = &mine;
@@ -180,6 +184,8 @@ start_worker(struct master *m, enum kind k, long slot, bool *is_child,
 		env.master_fd = m->death_pipe[0];
 		env.hostname = m->hostname;
 		*child_status = k == K_HKP ? hkp_worker_run(&env) : lmtp_worker_run(&env);
+		/* The master's state this process inherited goes with it. */
+		master_free(m);
 		return 0;
 	}
 	w = xcalloc(1, sizeof(*w));
