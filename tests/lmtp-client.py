@@ -39,7 +39,10 @@ class Conn:
 
     def line(self):
         while b"\n" not in self.buf:
-            d = self.s.recv(65536)
+            try:
+                d = self.s.recv(65536)
+            except ConnectionResetError:
+                d = b""
             if not d:
                 return None
             self.buf += d
@@ -56,7 +59,12 @@ class Conn:
                 return ln
 
     def send(self, data):
-        self.s.sendall(data)
+        # A server that has answered and closed (421) may be gone before
+        # we write: what it said is still to be read, so go on reading.
+        try:
+            self.s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
 
 def stuff(raw):

@@ -472,7 +472,7 @@ http_server_timeout(struct http_server *s)
 		for (c = s->conns; c; c = c->next) {
 			uint64_t due = c->start_ms + s->lim.request_timeout * 1000ull;
 
-			if (c->answering)
+			if (c->answering || c->fd < 0)	/* cut already: MHD closes it */
 				continue;
 			if (due <= now)
 				return 0;

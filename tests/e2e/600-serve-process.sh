@@ -102,6 +102,17 @@ for w in $workers; do check "worker $w gone" sh -c "! kill -0 $w 2>/dev/null"; d
 st=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SV_PORT/")
 check_eq "port closed after stop" "$st" 000
 
+# LMTP on a TCP port too (and both kinds of workers at once).
+cp "$T/good.conf" "$KEYMAIL_CONF"
+sv_conf "lmtp_listen = 127.0.0.1:0"
+sv_start || { km_done; exit 1; }
+check "two kinds of workers" sv_log_has 'serve: started: 1 hkp and 1 lmtp workers'
+lport=$(sed -n 's/.*serve: lmtp listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$SV_LOG")
+km_mail "$T/help.eml" HELP
+$PY "$KM_TOP/tests/lmtp-client.py" "127.0.0.1:$lport" "$T/help.eml" > "$T/tcp.out" 2>&1
+check "LMTP over TCP: HELP answered 250" grep -q '^END 250 2.0.0 Ok: HELP done$' "$T/tcp.out"
+sv_stop
+
 # The master killed outright: the workers do not outlive it.
 cp "$T/good.conf" "$KEYMAIL_CONF"
 sv_conf "serve_workers = 2"
