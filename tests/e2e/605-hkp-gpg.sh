@@ -3,7 +3,8 @@
 #    --search-keys from another; the machine-readable listing agrees with
 #    GnuPG's own view of the key;
 #  - a key ADDed by mail is served over HKP, byte for byte what a mail GET
-#    sends; a key sent over HKP is found by mail GET;
+#    sends; a key sent over HKP is found by mail GET, and is queued for
+#    the peers with an empty trail, as a user's mail ADD is;
 #  - VKS paths, 404 for unknown keys, HEAD, CORS preflight, 405, 501;
 #  - an oversized body gets 413 and stores nothing (Content-Length and
 #    chunked); malformed keytext is refused (400/422) and stores nothing.
@@ -11,7 +12,8 @@
 . "$KM_TOP/tests/serve-lib.sh"
 trap sv_cleanup EXIT
 km_newdb hkpgpg
-sv_conf "hkp_listen = 127.0.0.1:0" "serve_workers = 2" "hkp_max_body = 8192"
+sv_conf "hkp_listen = 127.0.0.1:0" "serve_workers = 2" "hkp_max_body = 8192" \
+    "peer = pgp-public-keys@peer.test.example"
 sv_start || { km_done; exit 1; }
 HKP=hkp://127.0.0.1:$SV_PORT
 
@@ -25,6 +27,8 @@ GNUPGHOME=$GA gpg --batch --keyserver "$HKP" --send-keys "$fpr" >"$T/send.out" 2
 check_eq "gpg --send-keys exit" $? 0
 check "send was logged as one /pks/add line" sv_log_has 'hkp: 127\.0\.0\.1 "POST /pks/add" 200 '
 check "add: 1 key stored" sv_log_has 'hkp: 127\.0\.0\.1 add: 1 key\(s\) stored, 0 refused'
+check_eq "the upload is queued for the peer with an empty trail, as a mail ADD" \
+    "$(psql "$KM_DB" -qAtc 'select seen::text from sync_queue')" "{}"
 
 GNUPGHOME=$GB gpg --batch --keyserver "$HKP" --recv-keys "$fpr" >"$T/recv.out" 2>&1
 check_eq "gpg --recv-keys exit" $? 0
