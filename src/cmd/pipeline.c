@@ -435,25 +435,70 @@ needs_store(const struct conf *c, bool parsed, enum mail_cmd cmd,
 	    (cmd != MAIL_CMD_HELP && cmd != MAIL_CMD_INVALID)));
 }
 
+/* owner_policy_check on the connection a lookup reads from. */
+struct policy_job {
+	const struct conf *c;
+	bool match;
+	char why[300];
+};
+
+static enum store_status
+run_policy_check(void *arg, struct store *s)
+{
+	struct policy_job *j = arg;
+
+	return owner_policy_check(j->c, s, &j->match, j->why, sizeof(j->why));
+}
+
+static bool
+is_lookup(enum mail_cmd cmd)
+{
+	return cmd == MAIL_CMD_GET || cmd == MAIL_CMD_MGET ||
+	    cmd == MAIL_CMD_INDEX || cmd == MAIL_CMD_VERBOSE_INDEX ||
+	    cmd == MAIL_CMD_LAST;
+}
+
 /*
  * owner-control.md 2: while the database was built for another policy
  * than the configured one, nothing is handled (the MTA keeps the mail).
- * Returns true to go on.
+ * A lookup reads the recorded policy where it reads its keys (the
+ * standby of keymail serve, which replicates it), so that with the
+ * primary down lookups are still answered when no reply needs counting
+ * (server.md 7.2); everything else reads it on the primary. Returns true
+ * to go on.
  */
 static bool
-policy_ok(const struct conf *c, struct pipeline_db *db,
+policy_ok(const struct conf *c, struct pipeline_db *db, bool lookup,
     struct pipeline_outcome *out)
 {
+	struct policy_job job;
 	struct store *s;
 	enum store_status st;
-	char why[300];
+	char *why = job.why;
 	bool match;
 
-	if ((s = db_rw(db, out)) == NULL)
-		return false;
-	if ((st = owner_policy_check(c, s, &match, why, sizeof(why))) != STORE_OK) {
-		store_failed(db, st, out);
-		return false;
+	memset(&job, 0, sizeof(job));
+	job.c = c;
+	if (lookup) {
+		char dbwhy[sizeof(out->reason)];
+
+		/* As for the lookup itself (pipeline_run). */
+		st = pipeline_db_lookup(db, run_policy_check, &job, dbwhy,
+		    sizeof(dbwhy));
+		if (st != STORE_OK) {
+			reason(out, "database: %s", dbwhy);
+			out->status = st == STORE_ERROR && db->rw == NULL ?
+			    PIPELINE_CONFIG : PIPELINE_TEMPFAIL;
+			return false;
+		}
+		match = job.match;
+	} else {
+		if ((s = db_rw(db, out)) == NULL)
+			return false;
+		if ((st = owner_policy_check(c, s, &match, why, sizeof(job.why))) != STORE_OK) {
+			store_failed(db, st, out);
+			return false;
+		}
 	}
 	if (!match) {
 		log_warnx("%s", why);
@@ -611,7 +656,8 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 	if (ms == MAIL_OK)
 		out->command = oc.kind != OWNER_CMD_NONE ?
 		    owner_cmd_name(oc.kind) : mail_cmd_name(cmd.cmd);
-	if (needs_store(c, ms == MAIL_OK, cmd.cmd, oc.kind) && !policy_ok(c, db, out))
+	if (needs_store(c, ms == MAIL_OK, cmd.cmd, oc.kind) && !policy_ok(c, db,
+	    ms == MAIL_OK && oc.kind == OWNER_CMD_NONE && is_lookup(cmd.cmd), out))
 		goto done;
 
 	if (ms != MAIL_OK) {

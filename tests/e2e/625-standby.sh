@@ -5,7 +5,8 @@
 #  - a key added on the primary (over HKP) appears there after replication;
 #  - with the primary stopped, lookups go on from the standby, while
 #    /pks/add answers 503 and LMTP messages 451 (their reply counter needs
-#    the primary); after the primary's restart writes work again without
+#    the primary), unless no reply limit is set (then LMTP GET is answered
+#    from the standby); after the primary's restart writes work again without
 #    a server restart;
 #  - with the standby stopped, lookups fall back to the primary in the
 #    same request, and that is logged once.
@@ -52,12 +53,12 @@ check_eq "HKP lookup of key 1" "$(hkp_get "/pks/lookup?op=get&options=mr&search=
 check "the HKP worker's lookup ran on the standby" ranhere keymail/hkp
 check_eq "the standby session is read-only" "$(sbq -c "select count(*) from pg_stat_activity where application_name = 'keymail/hkp'")" 1
 fl_mail "$T/get1.eml" "GET 0x$f1"
-r0=$(fl_psql sb -c 'select coalesce(sum(count), 0) from reply_log')
+r0=$(fl_psql sb -c 'select coalesce(sum(count), 0) from reply_log where address = '\''fault@example.org'\''')
 LC "$T/get1.eml" > "$T/c1.out"
 check "LMTP GET: 250" grep -q '^END 250 2.0.0 Ok: GET done$' "$T/c1.out"
 check "the LMTP worker's lookup ran on the standby" ranhere keymail/lmtp
 check "the reply carries key 1" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$(ls "$T"/outbox/* | tail -n 1)"
-check_eq "the reply was counted on the primary" "$(fl_psql sb -c 'select coalesce(sum(count), 0) from reply_log')" "$((r0 + 1))"
+check_eq "the reply was counted on the primary" "$(fl_psql sb -c 'select coalesce(sum(count), 0) from reply_log where address = '\''fault@example.org'\''')" "$((r0 + 1))"
 
 # A key added on the primary appears on the standby.
 st=$(curl -s -o "$T/body" -w '%{http_code}' --data-urlencode "keytext@$T/k2.asc" "http://127.0.0.1:$SV_PORT/pks/add")
@@ -77,6 +78,15 @@ check_eq "primary down: /pks/add 503" "$st" 503
 check_eq "503 Retry-After" "$(hkp_header Retry-After)" 30
 LC "$T/get1.eml" > "$T/c2.out"
 check "primary down: LMTP GET 451 (the reply counter needs it)" grep -q '^END 451 4.3.0' "$T/c2.out"
+# With no reply limit at all nothing needs the primary: a reload, and the
+# LMTP GET is answered from the standby (its policy check too).
+sv_conf "max_replies_per_hour = 0" "max_domain_replies_per_hour = 0" "max_total_replies_per_hour = 0"
+kill -HUP "$SV_PID"
+check "reload is logged" sv_wait sv_log_has 'serve: reloading configuration'
+n0=$(fl_nout)
+lmtp_250() { LC "$T/get1.eml" > "$T/c2b.out"; grep -q '^END 250 2.0.0 Ok: GET done$' "$T/c2b.out"; }
+check "primary down, no reply limits: LMTP GET 250 from the standby" sv_wait lmtp_250
+check_eq "and it was answered" "$(fl_nout)" "$((n0 + 1))"
 fl_pg_restart
 check_eq "primary back: /pks/add works again" "$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode "keytext@$T/k1.asc" "http://127.0.0.1:$SV_PORT/pks/add")" 200
 LC "$T/get1.eml" > "$T/c3.out"
