@@ -6,8 +6,32 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/owner.h"
 #include "serve/hkp_db.h"
 #include "util/log.h"
+
+/*
+ * owner-control.md 2: while the database records another policy than the
+ * configured one, its published copies are not what this configuration
+ * would publish, so nothing is answered from it (503, as the filter
+ * defers mail then), on whichever connection the request runs: the
+ * recorded policy replicates to a standby. Logged once per change.
+ */
+static enum store_status
+policy_ready(struct hkp_db *db, struct store *s, bool *ready)
+{
+	char why[300];
+	enum store_status st;
+
+	if ((st = owner_policy_check(db->conf, s, ready, why, sizeof(why))) != STORE_OK)
+		return st;
+	if (!*ready && !db->policy_differs)
+		log_warnx("hkp: %s", why);
+	else if (*ready && db->policy_differs)
+		log_info("hkp: the database's policy is the configured one again");
+	db->policy_differs = !*ready;
+	return STORE_OK;
+}
 
 /* One lookup, as pipeline_db_lookup runs it (maybe twice). */
 struct lookup_job {
@@ -29,12 +53,22 @@ run_lookup(void *arg, struct store *s)
 	struct store_keys ks;
 	enum cmd_found found;
 	enum store_status st;
+	bool ready;
 
 	buf_reset(&j->out);
 	j->nkeys = 0;
+	if ((st = policy_ready(j->db, s, &ready)) != STORE_OK)
+		return st;
+	if (!ready) {
+		j->rc = HKP_BE_UNAVAILABLE;
+		return STORE_OK;
+	}
 	cmd_ctx_init(&ctx, j->db->conf, s);
 	cmd_result_init(&r);
-	st = cmd_find_keys(&ctx, j->search, j->exact ? CMD_FIND_EXACT : 0, &ks, &r, &found);
+	/* The mail GET's lookup: op=get (and VKS, which answers as op=get)
+	 * by exact fingerprint finds a revocation-only copy too. */
+	st = cmd_find_keys(&ctx, j->search, (j->exact ? CMD_FIND_EXACT : 0) |
+	    (j->op == HKP_LOOKUP_GET ? CMD_FIND_GET : 0), &ks, &r, &found);
 	if (st != STORE_OK)
 		goto done;
 	switch (found) {
@@ -110,13 +144,23 @@ be_add(void *arg, const uint8_t *data, size_t len, struct buf *body,
 	enum store_status st;
 	struct store *s;
 	int attempt;
+	bool ready;
 
 	*stored = *refused = 0;
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((s = pipeline_db_primary(&db->db, &st, NULL, 0)) == NULL)
 			break;
+		if ((st = policy_ready(db, s, &ready)) == STORE_OK && !ready)
+			return HKP_BE_UNAVAILABLE;
+		if (st != STORE_OK) {
+			if (!pipeline_db_primary_failed(&db->db, st, NULL, 0))
+				break;
+			continue;
+		}
 		cmd_ctx_init(&ctx, db->conf, s);
 		cmd_result_init(&r);
+		/* Nothing here ever mails (server.md 5.8): cmd_add_blob only
+		 * merges, and r holds no mail to send after a reply. */
 		st = cmd_add_blob(&ctx, data, len, &r);
 		*stored = r.keys_stored;
 		*refused = r.keys_refused;

@@ -24,6 +24,7 @@
 struct hkp_db {
 	const struct conf *conf;
 	struct pipeline_db db;
+	bool policy_differs;		/* logged: the database records another policy */
 };
 
 /* Set up and open the connections now (failures are logged, not fatal:
