@@ -13,9 +13,10 @@
 #  - /pks/add is an anonymous ADD under the policy: stored, held (a new
 #    key stays unclaimed, a new user ID of a visible key stays out of its
 #    published copy), the ADD report's trusted wording, and no mail at all;
+#  - LMTP answers as the filter (the same pipeline);
 #  - a server whose configured policy is not the one the database was
-#    built for answers 503 to lookups and uploads (the filter defers mail
-#    then) and says why in its log.
+#    built for answers 503 to lookups and uploads, and LMTP 451 (the
+#    filter defers mail then), and says why in its log.
 . "$KM_TOP/tests/lib.sh"
 . "$KM_TOP/tests/owner-lib.sh"
 . "$KM_TOP/tests/serve-lib.sh"
@@ -23,7 +24,9 @@ trap sv_cleanup EXIT
 command -v gpg >/dev/null || { notok "gpg not installed"; km_done; exit 1; }
 
 own_newdb srvpol
-sv_conf "hkp_listen = 127.0.0.1:0" "serve_workers = 1" "hkp_rate_limit = 0"
+SOCK=$T/lmtp.sock
+sv_conf "hkp_listen = 127.0.0.1:0" "lmtp_listen = $SOCK" "serve_workers = 1" "hkp_rate_limit = 0"
+LC() { $PY "$KM_TOP/tests/lmtp-client.py" "$SOCK" "$@"; }
 H=$(own_home owner)
 V=$(own_genkey "$H" ed "Vera Visible <vera@owner.example>")
 D=$(own_genkey "$H" ed "Hugo Hidden <hugo@owner.example>")
@@ -177,6 +180,11 @@ check_eq "no mail was sent for either upload" "$(nreplies)" "$n0"
 check_eq "HKP get V after the upload" "$(hkp_get "/pks/lookup?op=get&search=0x$V")" 200
 check "the published copy did not change" cmp -s "$T/body" "$T/mail-v.asc"
 check_eq "mail GET of the uploaded key" "$(mail_get "$N" "$T/mail-n.asc")" "Your command, GET $N, failed"
+n1=$(nreplies)
+LC "$T/req.eml" >"$T/lmtp.out"
+check "the same GET by LMTP: 250" grep -q '^END 250 2.0.0 Ok: GET done$' "$T/lmtp.out"
+check_eq "LMTP: one reply" "$(nreplies)" "$((n1 + 1))"
+check_eq "LMTP: the filter's answer" "$(reply_subject "$(last_reply)")" "Your command, GET $N, failed"
 check_eq "the union has the uploaded key (held, not lost)" \
     "$(psql "$KM_DB" -qAtc "select count(*) from keyids where fingerprint = decode('$N', 'hex')")" 1
 sv_stop
@@ -194,6 +202,8 @@ st=$(curl -s -o "$T/add.out" -w '%{http_code}' --data-urlencode "keytext@$T/n.as
 check_eq "policy differs: /pks/add 503" "$st" 503
 check "the log says why, once" sh -c "[ \$(grep -c 'hkp: the configuration says policy open but the database was built for policy trusted' '$SV_LOG') = 1 ]"
 check_eq "the filter defers mail then too" "$(km_filter "$T/req.eml"; echo "$rc")" 75
+LC "$T/req.eml" >"$T/lmtp.out"
+check "and LMTP answers 451" grep -q '^END 451 4.3.0' "$T/lmtp.out"
 sv_stop
 check_eq "SIGTERM: exit 0" "$sv_rc" 0
 km_done
