@@ -83,6 +83,27 @@ db_rw(struct pipeline_db *db, struct pipeline_outcome *out)
 	return NULL;
 }
 
+/*
+ * fn run by pipeline_db_lookup (the standby or the primary). false if it
+ * failed: out then says why and what to answer (pipeline_db_lookup has
+ * already tried a lost connection again, so out->db_lost stays false;
+ * STORE_ERROR without a connection: the string does not parse).
+ */
+static bool
+db_lookup(struct pipeline_db *db, pipeline_lookup_fn fn, void *arg,
+    struct pipeline_outcome *out)
+{
+	char why[sizeof(out->reason)];
+	enum store_status st = pipeline_db_lookup(db, fn, arg, why, sizeof(why));
+
+	if (st == STORE_OK)
+		return true;
+	reason(out, "database: %s", why);
+	out->status = st == STORE_ERROR && db->rw == NULL ? PIPELINE_CONFIG :
+	    PIPELINE_TEMPFAIL;
+	return false;
+}
+
 /* A lookup command (GET, MGET, INDEX, VERBOSE INDEX, LAST), run by
  * pipeline_db_lookup on the standby or the primary (server.md 7.1). */
 struct lookup_job {
@@ -480,17 +501,8 @@ policy_ok(const struct conf *c, struct pipeline_db *db, bool lookup,
 	memset(&job, 0, sizeof(job));
 	job.c = c;
 	if (lookup) {
-		char dbwhy[sizeof(out->reason)];
-
-		/* As for the lookup itself (pipeline_run). */
-		st = pipeline_db_lookup(db, run_policy_check, &job, dbwhy,
-		    sizeof(dbwhy));
-		if (st != STORE_OK) {
-			reason(out, "database: %s", dbwhy);
-			out->status = st == STORE_ERROR && db->rw == NULL ?
-			    PIPELINE_CONFIG : PIPELINE_TEMPFAIL;
+		if (!db_lookup(db, run_policy_check, &job, out))
 			return false;
-		}
 		match = job.match;
 	} else {
 		if ((s = db_rw(db, out)) == NULL)
@@ -742,18 +754,9 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 	case MAIL_CMD_LAST:
 	{
 		struct lookup_job job = { c, &cmd, &ctx, &r };
-		char dbwhy[sizeof(out->reason)];
 
-		/* pipeline_db_lookup has already tried a lost connection
-		 * again (out->db_lost stays false). STORE_ERROR without a
-		 * connection: the connection string does not parse. */
-		st = pipeline_db_lookup(db, run_lookup, &job, dbwhy, sizeof(dbwhy));
-		if (st != STORE_OK) {
-			reason(out, "database: %s", dbwhy);
-			out->status = st == STORE_ERROR && db->rw == NULL ?
-			    PIPELINE_CONFIG : PIPELINE_TEMPFAIL;
+		if (!db_lookup(db, run_lookup, &job, out))
 			goto done;
-		}
 		break;
 	}
 	case MAIL_CMD_HELP:
