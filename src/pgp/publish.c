@@ -14,6 +14,7 @@
 #include "pgp/internal.h"
 #include "pgp/pgp.h"
 #include "pgp/publish.h"
+#include "util/hex.h"
 #include "util/xalloc.h"
 
 /* ---- names and hashes ---------------------------------------------------- */
@@ -84,25 +85,14 @@ pgp_component_name(const struct pgp_key *k, const struct pgp_component *c,
 	memcpy(out + 4, hex, 17);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 hex_decode(const char *s, size_t n, uint8_t *out)
 {
 	size_t i;
 
 	for (i = 0; i < n; i += 2) {
-		int a = hexval(s[i]), b = hexval(s[i + 1]);
+		int a = hex_digit((unsigned char)s[i]);
+		int b = hex_digit((unsigned char)s[i + 1]);
 
 		if (a < 0 || b < 0)
 			return false;
