@@ -7,7 +7,7 @@
 #   make install    PREFIX=/usr/local; also creates $(SYSCONFDIR)/keymail (/etc),
 #                   never writes a configuration there
 #
-# Layers (includes only go downward): util <- pgp <- store, mail <- cmd <- serve <- keymail.c;
+# Layers (includes only go downward): util <- pgp <- recon <- store, mail <- cmd <- serve <- keymail.c;
 # net (the HTTP adapter, util only) <- serve
 
 PREFIX    ?= /usr/local
@@ -26,17 +26,18 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS  += -Isrc -I$(B)/gen -D_GNU_SOURCE -DKM_HELP_DIR='"$(SHAREDIR)/help"' $(PKG_CFLAGS)
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS)
-LDLIBS    += $(PKG_LIBS)
+LDLIBS    += $(PKG_LIBS) -lm
 
 UTIL_SRCS  = $(sort $(wildcard src/util/*.c))
 PGP_SRCS   = $(sort $(wildcard src/pgp/*.c src/pgp/gcrypt/*.c))
+RECON_SRCS = $(sort $(wildcard src/recon/*.c))
 MAIL_SRCS  = $(sort $(wildcard src/mail/*.c))
 STORE_SRCS = $(sort $(wildcard src/store/*.c)) $(B)/gen/store_schema.c
 CMD_SRCS   = $(sort $(wildcard src/cmd/*.c))
 NET_SRCS   = $(sort $(wildcard src/net/*.c))
 SERVE_SRCS = $(sort $(wildcard src/serve/*.c))
-LIB_SRCS   = $(UTIL_SRCS) $(PGP_SRCS) $(MAIL_SRCS) $(STORE_SRCS) $(CMD_SRCS) \
-             $(NET_SRCS) $(SERVE_SRCS)
+LIB_SRCS   = $(UTIL_SRCS) $(PGP_SRCS) $(RECON_SRCS) $(MAIL_SRCS) $(STORE_SRCS) \
+             $(CMD_SRCS) $(NET_SRCS) $(SERVE_SRCS)
 LIB_OBJS   = $(patsubst %.c,$(B)/obj/%.o,$(patsubst $(B)/%,%,$(LIB_SRCS)))
 
 UNIT_SRCS  = $(sort $(wildcard tests/unit/*_test.c))

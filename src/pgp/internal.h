@@ -35,11 +35,6 @@ struct pgp_pkthdr {
  */
 enum pgp_status pgp_packet_next(struct rd *r, struct pgp_pkthdr *h);
 
-/* Append one packet (header + body) in the canonical header format: old
- * format for tags below 16, new format otherwise; shortest length form.
- * Returns -1 if out's cap is exceeded or len does not fit 32 bits. */
-int pgp_packet_write(struct buf *out, uint8_t tag, const uint8_t *body,
-    size_t len);
 
 /*
  * Parse a public key packet body (tag 6/14), or the public prefix of a

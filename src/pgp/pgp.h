@@ -280,6 +280,16 @@ struct pgp_key *pgp_key_parse_one(const uint8_t *data, size_t len,
  * indeterminate length (never valid in a key). */
 enum pgp_status pgp_packet_frame(const uint8_t *data, size_t len,
     uint8_t *tag, size_t *size);
+/* The same, and *hdrlen the header's own length: the body is the
+ * size - hdrlen octets after it (when they are there at all). */
+enum pgp_status pgp_packet_span(const uint8_t *data, size_t len,
+    uint8_t *tag, size_t *hdrlen, size_t *size);
+
+/* Append one packet (header + body) in the canonical header format: old
+ * format for tags below 16, new format otherwise; shortest length form.
+ * Returns -1 if out's cap is exceeded or len does not fit 32 bits. */
+int pgp_packet_write(struct buf *out, uint8_t tag, const uint8_t *body,
+    size_t len);
 
 void pgp_key_free(struct pgp_key *key);
 
@@ -441,6 +451,55 @@ size_t pgp_key_check_certs(struct pgp_key *key, size_t over,
 size_t pgp_key_cap_certs(struct pgp_key *key, size_t max);
 size_t pgp_key_cert_issuers(const struct pgp_key *key, size_t over,
     uint8_t **ids);
+
+/* ---- sign.c and gcrypt/ed25519.c: signatures keymail makes ---------- */
+
+/* Ed25519 (RFC 8032) with a 32-octet secret seed: the public key A of
+ * a seed; a deterministic signature (R || S) of a message; a check of one.
+ * Each returns 0, or -1 when libgcrypt fails (verify: does not verify). */
+int pgp_ed25519_public(const uint8_t seed[32], uint8_t pub[32]);
+int pgp_ed25519_sign(const uint8_t seed[32], const uint8_t *msg, size_t len,
+    uint8_t sig[64]);
+int pgp_ed25519_verify(const uint8_t pub[32], const uint8_t *msg, size_t len,
+    const uint8_t sig[64]);
+/* Random octets from libgcrypt: for a long-term secret (its very strong
+ * generator), and for public values that must not repeat or be guessed
+ * (its nonce generator: salts, session IDs). */
+void pgp_random_secret(void *p, size_t n);
+void pgp_random_nonce(void *p, size_t n);
+
+/* Our own Ed25519 key as an OpenPGP v4 EdDSALegacy key. */
+struct pgp_ed25519_signer {
+	uint8_t seed[32];	/* the secret */
+	uint8_t fpr[20];	/* v4 fingerprint of its public key packet */
+};
+
+/*
+ * Append one v4 signature packet (old-format header) of type sigtype made
+ * at `when`: algorithm 22, hash SHA-512; hashed subpackets Signature
+ * Creation Time, Key Flags (only when key_flags >= 0) and Issuer
+ * Fingerprint (v4), in that order; unhashed subpacket Issuer Key ID. The
+ * hash covers data (what the type says comes before the signature's own
+ * fields: the document for 0x00; the key and user ID frames for 0x13),
+ * then the hashed part and the trailer. Deterministic. Returns -1 if
+ * signing failed or out's cap was reached.
+ */
+int pgp_sign_ed25519(const struct pgp_ed25519_signer *k, uint8_t sigtype,
+    uint32_t when, int key_flags, const uint8_t *data, size_t len,
+    struct buf *out);
+
+/*
+ * Check a detached signature over binary data: sig/siglen (untrusted) must
+ * be exactly one signature packet (either header format), version 4, type
+ * 0x00, hash SHA-256, SHA-384 or SHA-512, no unknown critical subpacket,
+ * an Issuer Fingerprint equal to the primary key of signer (a parsed v4
+ * key), and verify with that key over data. *created (may be NULL) gets
+ * its creation time. PGP_OK, or PGP_ERR_MALFORMED, PGP_ERR_UNSUPPORTED or
+ * PGP_ERR_BAD_SIG with *why a static phrase.
+ */
+enum pgp_status pgp_verify_binary(const struct pgp_key *signer,
+    const uint8_t *data, size_t len, const uint8_t *sig, size_t siglen,
+    uint32_t *created, const char **why);
 
 /*
  * Check a parsed key: verify every self-signature (user-ID and attribute

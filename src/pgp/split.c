@@ -17,6 +17,15 @@
 enum pgp_status
 pgp_packet_frame(const uint8_t *data, size_t len, uint8_t *tag, size_t *size)
 {
+	size_t hdr;
+
+	return pgp_packet_span(data, len, tag, &hdr, size);
+}
+
+enum pgp_status
+pgp_packet_span(const uint8_t *data, size_t len, uint8_t *tag, size_t *hdrlen,
+    size_t *size)
+{
 	struct rd r;
 	uint8_t ctb, o1, o2;
 	uint16_t w;
@@ -74,6 +83,7 @@ pgp_packet_frame(const uint8_t *data, size_t len, uint8_t *tag, size_t *size)
 	hdr = len - r.left;
 	if (body > SIZE_MAX - hdr)
 		return PGP_ERR_MALFORMED;	/* 32-bit size_t only */
+	*hdrlen = hdr;
 	*size = hdr + body;
 	return PGP_OK;
 }
