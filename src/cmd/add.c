@@ -607,8 +607,10 @@ cmd_add(struct cmd_ctx *ctx, const struct mail_part *parts, size_t nparts,
 
 	add_state_init(&s, ctx, r);
 	for (i = 0; i < nparts && s.st == STORE_OK && !s.limit_hit; i++)
-		add_part(&s, parts[i].data, parts[i].len,
-		    part_is_keyish(parts[i].content_type));
+		if (parts[i].content_type == NULL ||
+		    strcmp(parts[i].content_type, MAIL_RECON_TYPE) != 0)
+			add_part(&s, parts[i].data, parts[i].len,
+			    part_is_keyish(parts[i].content_type));
 	return add_finish(&s, r);
 }
 

@@ -35,6 +35,7 @@ static const struct {
 	{ "GET", MAIL_CMD_GET },
 	{ "MGET", MAIL_CMD_MGET },
 	{ "LAST", MAIL_CMD_LAST },
+	{ "RECON", MAIL_CMD_RECON },
 };
 
 /* Blanks are SP and TAB; a normalized Subject has only SP, but the
@@ -142,6 +143,8 @@ mail_cmd_name(enum mail_cmd c)
 		return "MGET";
 	case MAIL_CMD_LAST:
 		return "LAST";
+	case MAIL_CMD_RECON:
+		return "RECON";
 	}
 	return "INVALID";
 }

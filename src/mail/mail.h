@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "util/buf.h"
 
@@ -49,7 +50,10 @@ struct mail_limits {
 /* A decoded body part that may carry keys: text/ *, application/pgp-keys,
  * application/octet-stream, application/pgp-encrypted, any other type
  * with a file name ending in .asc, .gpg, .pgp, .key or .rev, or the
- * whole body of a non-MIME message. Transfer encoding undone. */
+ * whole body of a non-MIME message; or a reconciliation record
+ * (MAIL_RECON_TYPE). Transfer encoding undone. */
+#define MAIL_RECON_TYPE "application/x-keymail-recon"
+
 struct mail_part {
 	char *content_type;	/* lower-case "type/subtype" */
 	uint8_t *data;		/* NUL-terminated for convenience, len excludes it */
@@ -150,6 +154,7 @@ enum mail_cmd {
 	MAIL_CMD_GET,
 	MAIL_CMD_MGET,
 	MAIL_CMD_LAST,
+	MAIL_CMD_RECON,		/* a reconciliation control mail (never answered) */
 };
 
 struct mail_command {
@@ -211,6 +216,9 @@ struct mail_incremental {
 	const char *msgid_domain;	/* right side of our Message-ID */
 	const char *armor;		/* one PUBLIC KEY BLOCK (pgp_armor_encode) */
 	size_t armor_len;
+	const char *recon_sid;		/* NULL, or 16 lower-case hex digits: an
+					 * "X-Keymail-Recon:" header (keys sent by
+					 * a reconciliation session) */
 };
 
 /*
@@ -227,6 +235,28 @@ struct mail_incremental {
  * ending in LF, or out's cap is exceeded.
  */
 int mail_incremental_build(const struct mail_incremental *m, struct buf *out);
+
+/* One reconciliation control mail (reconciliation.md 8.1). */
+struct mail_recon {
+	const char *from;		/* our address (addr-spec) */
+	const char *to;			/* the peer's configured address */
+	const char *type;		/* "OFFER", "MORE", ... */
+	const char *sid;		/* 16 lower-case hex digits */
+	time_t date;			/* for the Date: header */
+	const char *msgid_domain;	/* right side of our Message-ID */
+	const uint8_t *record;		/* the signed binary record */
+	size_t len;
+};
+
+/*
+ * Build a control mail: From, To, "Subject: RECON TYPE SID", Date,
+ * Message-ID (new every time: a resend is a new mail), Auto-Submitted:
+ * auto-generated, Precedence: list, MIME-Version, Content-Type:
+ * application/x-keymail-recon, Content-Transfer-Encoding: base64, and the
+ * record in base64 lines of 76 characters as the whole body. LF line
+ * ends. Returns -1 for an empty address, a bad type or SID, or out's cap.
+ */
+int mail_recon_build(const struct mail_recon *m, struct buf *out);
 
 /* ---- send.c ----------------------------------------------------------- */
 

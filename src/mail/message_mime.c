@@ -413,12 +413,15 @@ walk_entity(struct walk *w, const struct hblock *hb, const char *body,
 	 * application/pgp-encrypted, which Debian's mime.types assigns to
 	 * every .pgp file (so mutt sends keys that way). ADD looks into
 	 * them for key material and ignores what is not (cmd/add.c). Any
-	 * other type counts only if its file name looks like a key's.
+	 * other type counts only if its file name looks like a key's. The
+	 * reconciliation record (reconciliation.md 8.1) is kept too: a
+	 * relay may have wrapped it in a multipart.
 	 */
 	if (!top && strncmp(ci.type, "text/", 5) != 0 &&
 	    strcmp(ci.type, "application/pgp-keys") != 0 &&
 	    strcmp(ci.type, "application/octet-stream") != 0 &&
-	    strcmp(ci.type, "application/pgp-encrypted") != 0) {
+	    strcmp(ci.type, "application/pgp-encrypted") != 0 &&
+	    strcmp(ci.type, MAIL_RECON_TYPE) != 0) {
 		fname = disposition_filename(hb);
 		if (!has_key_suffix(fname) && !has_key_suffix(ci.name))
 			goto done;

@@ -366,7 +366,16 @@ put_phrase(struct buf *out, const char *name)
 }
 
 static int
+put_date_at(struct buf *out, time_t now);
+
+static int
 put_date(struct buf *out)
+{
+	return put_date_at(out, time(NULL));
+}
+
+static int
+put_date_at(struct buf *out, time_t now)
 {
 	static const char *const wday[] = {
 		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
@@ -375,7 +384,6 @@ put_date(struct buf *out)
 		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 	};
-	time_t now = time(NULL);
 	struct tm tm;
 	long off;
 	char sign = '+';
@@ -670,14 +678,44 @@ armor_ok(const char *s, size_t len)
 	return 1;
 }
 
+/* The right side of our Message-ID: the given domain, else the one of
+ * from, reduced to letters, digits, dots and hyphens. */
+static void
+msgid_dom(const char *given, const char *from, char *dom, size_t domlen)
+{
+	const char *at = given && *given ? given :
+	    (strchr(from, '@') ? strchr(from, '@') + 1 : "");
+	size_t n = 0;
+
+	for (; *at && n + 1 < domlen; at++)
+		if ((*at >= 'a' && *at <= 'z') || (*at >= 'A' && *at <= 'Z') ||
+		    (*at >= '0' && *at <= '9') || *at == '.' || *at == '-')
+			dom[n++] = *at;
+	dom[n] = '\0';
+	if (n == 0)
+		snprintf(dom, domlen, "localhost");
+}
+
+/* A session ID as we write it: 16 lower-case hex digits. */
+static bool
+sid_ok(const char *sid)
+{
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		if (!((sid[i] >= '0' && sid[i] <= '9') ||
+		    (sid[i] >= 'a' && sid[i] <= 'f')))
+			return false;
+	return sid[16] == '\0';
+}
+
 int
 mail_incremental_build(const struct mail_incremental *m, struct buf *out)
 {
 	char *from = addr_clean(m->from), *to = addr_clean(m->to);
 	char *site = addr_clean(m->this_site);
 	char rnd[33], dom[256];
-	const char *at;
-	size_t n = 0, i;
+	size_t i;
 	int bad = 0;
 
 	if (*from == '\0' || *to == '\0' || *site == '\0' ||
@@ -687,15 +725,7 @@ mail_incremental_build(const struct mail_incremental *m, struct buf *out)
 		free(site);
 		return -1;
 	}
-	at = m->msgid_domain && *m->msgid_domain ? m->msgid_domain :
-	    (strchr(from, '@') ? strchr(from, '@') + 1 : "");
-	for (; *at && n + 1 < sizeof(dom); at++)
-		if ((*at >= 'a' && *at <= 'z') || (*at >= 'A' && *at <= 'Z') ||
-		    (*at >= '0' && *at <= '9') || *at == '.' || *at == '-')
-			dom[n++] = *at;
-	dom[n] = '\0';
-	if (n == 0)
-		snprintf(dom, sizeof(dom), "localhost");
+	msgid_dom(m->msgid_domain, from, dom, sizeof(dom));
 
 	/* The order and spelling of mail-protocol.md 4.4's recommended
 	 * message. No display names: some peers compare whole values. */
@@ -720,6 +750,8 @@ mail_incremental_build(const struct mail_incremental *m, struct buf *out)
 	bad |= buf_printf(out, "X-KeyServer-Sent: %s\n", site);
 	bad |= buf_puts(out, "Precedence: list\n");
 	bad |= buf_puts(out, "Auto-Submitted: auto-generated\n");
+	if (m->recon_sid != NULL && sid_ok(m->recon_sid))
+		bad |= buf_printf(out, "X-Keymail-Recon: %s\n", m->recon_sid);
 	bad |= buf_puts(out, "MIME-Version: 1.0\n");
 	bad |= buf_puts(out, "Content-Type: application/pgp-keys\n");
 	bad |= buf_puts(out, "Content-Transfer-Encoding: 7bit\n");
@@ -729,5 +761,59 @@ mail_incremental_build(const struct mail_incremental *m, struct buf *out)
 	free(from);
 	free(to);
 	free(site);
+	return bad ? -1 : 0;
+}
+
+int
+mail_recon_build(const struct mail_recon *m, struct buf *out)
+{
+	char *from = addr_clean(m->from), *to = addr_clean(m->to);
+	char rnd[33], dom[256], line[80];
+	const uint8_t *p = m->record;
+	size_t i, col = 0;
+	uint32_t v;
+	int bad = 0;
+
+	if (*from == '\0' || *to == '\0' || m->type == NULL ||
+	    !plain_ok(m->type) || strchr(m->type, ' ') != NULL ||
+	    m->sid == NULL || !sid_ok(m->sid) || m->record == NULL) {
+		free(from);
+		free(to);
+		return -1;
+	}
+	msgid_dom(m->msgid_domain, from, dom, sizeof(dom));
+	bad |= buf_printf(out, "From: %s\n", from);
+	bad |= buf_printf(out, "To: %s\n", to);
+	bad |= buf_printf(out, "Subject: RECON %s %s\n", m->type, m->sid);
+	bad |= put_date_at(out, m->date);
+	rand_hex(rnd, 16);
+	bad |= buf_printf(out, "Message-ID: <%s@%s>\n", rnd, dom);
+	bad |= buf_puts(out, "Auto-Submitted: auto-generated\n");
+	bad |= buf_puts(out, "Precedence: list\n");
+	bad |= buf_puts(out, "MIME-Version: 1.0\n");
+	bad |= buf_puts(out, "Content-Type: " MAIL_RECON_TYPE "\n");
+	bad |= buf_puts(out, "Content-Transfer-Encoding: base64\n");
+	bad |= buf_putc(out, '\n');
+	/* Base64, 76 characters a line (RFC 2045 6.8). */
+	for (i = 0; i < m->len; i += 3) {
+		size_t k = m->len - i < 3 ? m->len - i : 3;
+
+		v = (uint32_t)p[i] << 16;
+		if (k > 1)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (k > 2)
+			v |= p[i + 2];
+		line[col++] = b64chars[v >> 18 & 63];
+		line[col++] = b64chars[v >> 12 & 63];
+		line[col++] = k > 1 ? b64chars[v >> 6 & 63] : '=';
+		line[col++] = k > 2 ? b64chars[v & 63] : '=';
+		if (col == 76 || i + 3 >= m->len) {
+			line[col++] = '\n';
+			bad |= buf_append(out, line, col);
+			col = 0;
+		}
+	}
+	free(from);
+	free(to);
 	return bad ? -1 : 0;
 }

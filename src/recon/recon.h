@@ -27,12 +27,13 @@
 
 #include "pgp/pgp.h"
 #include "util/buf.h"
+#include "util/limits.h"
 
 #define RECON_SALT_LEN		16
 #define RECON_DIGEST_LEN	32
 #define RECON_TOW_K		128		/* ToW counters in an OFFER */
 #define RECON_CELL_OCTETS	12		/* idsum (8) and chksum (4) on the wire */
-#define RECON_PREFIX_MAX	(1u << 20)	/* longest prefix the format allows */
+#define RECON_PREFIX_MAX	KM_RECON_PREFIX_MAX	/* longest prefix the format allows */
 #define RECON_HDR_LEN		68		/* record header octets */
 
 /* ---- digest.c: the digest of a key (spec 5.2) ------------------------ */
@@ -175,10 +176,10 @@ enum recon_reason {
 	RECON_PROTOCOL, RECON_LIMIT,
 };
 
-/* Bounds fixed by the protocol (both sides check them, so they are not
- * configuration): cells in one CELLS record, MOREs in one session. */
-#define RECON_CELLS_PER_RECORD	16384u
-#define RECON_MAX_MORES		8u
+/* Bounds fixed by the protocol (util/limits.h): cells in one CELLS
+ * record, MOREs in one session. */
+#define RECON_CELLS_PER_RECORD	KM_RECON_CELLS_PER_RECORD
+#define RECON_MAX_MORES		KM_RECON_MAX_MORES
 
 /* "OFFER" ... "ABORT", NULL for another number. */
 const char *recon_type_name(int type);

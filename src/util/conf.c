@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/conf.h"
 #include "util/limits.h"
@@ -54,6 +55,10 @@ static const struct numkey numkeys[] = {
 	NK(hkp_request_timeout), NK(hkp_max_connections),
 	NK(hkp_max_connections_per_ip), NK(hkp_rate_limit),
 	NK(hkp_add_rate_limit), NK(lmtp_timeout), NK(lmtp_max_recipients),
+	NK(recon_interval_hours), NK(recon_offer_cells), NK(recon_max_cells),
+	NK(recon_max_keys), NK(recon_max_sessions_per_day),
+	NK(recon_max_message_size), NK(recon_batch_keys),
+	NK(recon_resend_hours), NK(recon_session_days),
 };
 
 /* Numeric keys whose value must lie in a range (owner-control.md 13). */
@@ -198,6 +203,16 @@ conf_defaults(struct conf *c)
 	c->hkp_add_rate_limit = KM_HKP_ADD_RATE_LIMIT;
 	c->lmtp_timeout = KM_LMTP_TIMEOUT;
 	c->lmtp_max_recipients = KM_LMTP_MAX_RECIPIENTS;
+	c->server_key = xstrdup("/var/lib/keymail/server-key");
+	c->recon_interval_hours = KM_RECON_INTERVAL_HOURS;
+	c->recon_offer_cells = KM_RECON_OFFER_CELLS;
+	c->recon_max_cells = KM_RECON_MAX_CELLS;
+	c->recon_max_keys = KM_RECON_MAX_KEYS;
+	c->recon_max_sessions_per_day = KM_RECON_MAX_SESSIONS_PER_DAY;
+	c->recon_max_message_size = KM_RECON_MAX_MESSAGE_SIZE;
+	c->recon_batch_keys = KM_RECON_BATCH_KEYS;
+	c->recon_resend_hours = KM_RECON_RESEND_HOURS;
+	c->recon_session_days = KM_RECON_SESSION_DAYS;
 }
 
 /* 0, or -1 if k has a range and v lies outside it. */
@@ -450,7 +465,32 @@ conf_set(struct conf *c, const char *k, const char *v)
 		}
 		set_str(&c->this_site, v);
 	}
-	else if (!strcmp(k, "peer")) {
+	else if (!strcmp(k, "server_key")) {
+		if (*v == '\0')
+			return -1;
+		set_str(&c->server_key, v);
+	} else if (!strcmp(k, "recon_peer")) {
+		char *addr, *other;
+		uint8_t fpr[20];
+
+		if (recon_peer_parse(v, &addr, fpr, peer_err, sizeof(peer_err)) < 0)
+			return -1;
+		for (i = 0; i < c->nrecon_peers; i++) {
+			if (recon_peer_parse(c->recon_peers[i], &other, fpr, NULL,
+			    0) == 0 && strcasecmp(other, addr) == 0) {
+				snprintf(peer_err, sizeof(peer_err), "%s is "
+				    "named twice", addr);
+				free(other);
+				free(addr);
+				return -1;
+			}
+			free(other);
+		}
+		free(addr);
+		c->recon_peers = xreallocarray(c->recon_peers, c->nrecon_peers + 1,
+		    sizeof(*c->recon_peers));
+		c->recon_peers[c->nrecon_peers++] = xstrdup(v);
+	} else if (!strcmp(k, "peer")) {
 		if (peer_parse(v, NULL, peer_err, sizeof(peer_err)) < 0)
 			return -1;
 		c->peers = xreallocarray(c->peers, c->npeers + 1, sizeof(*c->peers));
@@ -465,6 +505,42 @@ conf_set(struct conf *c, const char *k, const char *v)
 		}
 		return -2;
 	}
+	return 0;
+}
+
+/* What can only be checked once the whole file is read (spec 2). */
+static int
+check_recon(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	uint8_t fpr[20];
+	char *addr;
+	size_t i;
+
+	for (i = 0; i < c->nrecon_peers; i++) {
+		if (recon_peer_parse(c->recon_peers[i], &addr, fpr, NULL, 0) < 0)
+			continue;	/* cannot happen: checked when read */
+		if (strcasecmp(addr, c->address) == 0 ||
+		    strcasecmp(addr, c->this_site) == 0) {
+			snprintf(err, errlen, "%s: recon_peer %s is this server's "
+			    "own address", path, addr);
+			free(addr);
+			return -1;
+		}
+		free(addr);
+	}
+	if (c->recon_offer_cells < 1 || c->recon_max_cells < 1 ||
+	    c->recon_max_keys < 1 || c->recon_batch_keys < 1) {
+		snprintf(err, errlen, "%s: recon_offer_cells, recon_max_cells, "
+		    "recon_max_keys and recon_batch_keys must be at least 1", path);
+		return -1;
+	}
+	if (c->recon_max_cells > KM_RECON_PREFIX_MAX) {
+		snprintf(err, errlen, "%s: recon_max_cells may be at most %u "
+		    "(the record format's limit)", path, KM_RECON_PREFIX_MAX);
+		return -1;
+	}
+	if (c->recon_offer_cells > c->recon_max_cells)
+		c->recon_offer_cells = c->recon_max_cells;
 	return 0;
 }
 
@@ -528,6 +604,7 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 			    at ? at + 1 : c->address);
 		if (c->this_site == NULL)
 			c->this_site = xstrdup(c->address);
+		rc = check_recon(c, path, err, errlen);
 	}
 	return rc;
 }
@@ -552,5 +629,9 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->npeers; i++)
 		free(c->peers[i]);
 	free(c->peers);
+	free(c->server_key);
+	for (i = 0; i < c->nrecon_peers; i++)
+		free(c->recon_peers[i]);
+	free(c->recon_peers);
 	memset(c, 0, sizeof(*c));
 }

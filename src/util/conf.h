@@ -6,7 +6,8 @@
  * from a '#' that follows a blank ("peer = a@b.example   # pks");
  * values run to the end of the line (or that comment) with surrounding
  * blanks trimmed. Unknown keys and malformed numbers are configuration errors
- * (conf_load returns -1 and fills err). Repeatable keys (peer) accumulate.
+ * (conf_load returns -1 and fills err). Repeatable keys (peer,
+ * recon_peer) accumulate.
  * The file is trusted (written by the operator).
  * Memory: strings in struct conf are owned by it; conf_free() releases.
  */
@@ -112,6 +113,22 @@ struct conf {
 	int hkp_forwarded_for;		/* trust X-Forwarded-For from loopback peers */
 	size_t lmtp_timeout;
 	size_t lmtp_max_recipients;
+
+	/* Reconciliation (reconciliation.md 2). */
+	char *server_key;		/* path of our secret key file */
+	char **recon_peers;		/* "recon_peer = ADDRESS FINGERPRINT" lines,
+					 * checked (util/peer.h recon_peer_parse):
+					 * no address twice, none of them ours */
+	size_t nrecon_peers;
+	size_t recon_interval_hours;
+	size_t recon_offer_cells;	/* at most recon_max_cells (clamped) */
+	size_t recon_max_cells;		/* 1 .. 2^20 */
+	size_t recon_max_keys;
+	size_t recon_max_sessions_per_day;
+	size_t recon_max_message_size;
+	size_t recon_batch_keys;
+	size_t recon_resend_hours;
+	size_t recon_session_days;
 };
 
 /* policy = open | trusted | verified (the numbers of store_policy). */

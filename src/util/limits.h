@@ -103,6 +103,31 @@
 #define KM_MAX_DIGESTS_PER_KEY_PER_DAY	1u
 #define KM_MAX_SUBSCRIPTIONS_PER_ADDRESS 100u
 #define KM_MAX_BATCH_MAILS		1000u		/* per keymail sync run */
+/* Reconciliation (cmd/recon.c, ../shared/spec/reconciliation.md 2, 12.2).
+ * Each has a keymail.conf(5) key of the same name. */
+#define KM_RECON_INTERVAL_HOURS		24u	/* a peer is due after this long */
+#define KM_RECON_OFFER_CELLS		128u	/* cells in an OFFER */
+#define KM_RECON_MAX_CELLS		65536u	/* longest prefix served or asked for */
+#define KM_RECON_MAX_KEYS		20000u	/* keys to one peer per 24 h; WANT ids */
+#define KM_RECON_MAX_SESSIONS_PER_DAY	4u	/* per peer, both roles */
+#define KM_RECON_MAX_MESSAGE_SIZE	(384u * 1024)	/* a RECON mail, dropped unread above */
+#define KM_RECON_BATCH_KEYS		100u	/* keys per incremental a session sends */
+#define KM_RECON_RESEND_HOURS		12u	/* first resend; then 2x and 4x */
+#define KM_RECON_SESSION_DAYS		7u	/* a session older is aborted */
+/* Fixed by the protocol, not configurable (both sides check them, so
+ * changing one here would break the peers): the format's longest prefix,
+ * cells in one CELLS record, MOREs per session, resends of one control
+ * mail, how far a record's time may lie in the future, the longest
+ * backoff, and the futility memo (spec 11.5: skip a key sent unchanged in
+ * this many sessions; forget entries this old). */
+#define KM_RECON_PREFIX_MAX		(1u << 20)
+#define KM_RECON_CELLS_PER_RECORD	16384u
+#define KM_RECON_MAX_MORES		8u
+#define KM_RECON_RESENDS		3u
+#define KM_RECON_FUTURE_SECS		86400u
+#define KM_RECON_MAX_BACKOFF_DAYS	7u
+#define KM_RECON_FUTILE_SESSIONS	2u
+#define KM_RECON_FUTILE_DAYS		30u
 
 /* keymail serve (src/serve/, server.md 3): worker processes per listener
  * kind, requests or messages before a worker is replaced (0: never), and

@@ -109,6 +109,75 @@ peer_parse(const char *value, struct peer *out, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+recon_peer_parse(const char *value, char **addr, uint8_t fpr[20], char *err,
+    size_t errlen)
+{
+	const char *p = value ? value : "", *a, *f;
+	size_t alen, flen, i;
+	char abuf[KM_MAX_ADDRESS + 2];
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	a = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	alen = (size_t)(p - a);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	f = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	flen = (size_t)(p - f);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (alen == 0 || flen == 0 || *p != '\0') {
+		snprintf(err, errlen, "expected ADDRESS FINGERPRINT");
+		return -1;
+	}
+	if (alen > KM_MAX_ADDRESS) {
+		snprintf(err, errlen, "address longer than %u bytes", KM_MAX_ADDRESS);
+		return -1;
+	}
+	memcpy(abuf, a, alen);
+	abuf[alen] = '\0';
+	if (!peer_addr_ok(abuf)) {
+		snprintf(err, errlen, "'%s' is not a plain address "
+		    "(local@domain, no display name or brackets)", abuf);
+		return -1;
+	}
+	if (flen != 40) {
+		snprintf(err, errlen, "the fingerprint must be exactly 40 hex "
+		    "digits, without blanks");
+		return -1;
+	}
+	for (i = 0; i < 20; i++) {
+		int hi = hexdigit(f[2 * i]), lo = hexdigit(f[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			snprintf(err, errlen, "the fingerprint must be exactly "
+			    "40 hex digits, without blanks");
+			return -1;
+		}
+		fpr[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (addr != NULL)
+		*addr = xstrdup(abuf);
+	return 0;
+}
+
 void
 peer_free(struct peer *p)
 {

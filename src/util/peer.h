@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum peer_profile {
 	PEER_PKS = 0,
@@ -42,5 +43,15 @@ void peer_free(struct peer *p);
 const char *peer_profile_name(enum peer_profile p);
 /* Is addr a plain addr-spec as described above? */
 bool peer_addr_ok(const char *addr);
+
+/*
+ * "recon_peer = ADDRESS FINGERPRINT" (reconciliation.md 2): a keymail
+ * server we reconcile with, ADDRESS as for peer, FINGERPRINT the v4
+ * fingerprint of its server key, exactly 40 hex digits in either case.
+ * Returns 0 and fills addr (caller frees; may be NULL to validate only)
+ * and fpr, or -1 with a reason in err.
+ */
+int recon_peer_parse(const char *value, char **addr, uint8_t fpr[20],
+    char *err, size_t errlen);
 
 #endif
