@@ -24,6 +24,7 @@
 
 #include "mail/mail.h"
 #include "pgp/pgp.h"
+#include "recon/recon.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/conf.h"
@@ -201,6 +202,10 @@ enum cmd_run {
 	CMD_RUN_TEMPFAIL,	/* the store failed: run it again later */
 	CMD_RUN_NOINPUT,	/* an input file could not be opened (the others were read) */
 	CMD_RUN_IOERR,		/* reading input or writing output failed */
+	CMD_RUN_CANTCREAT,	/* an output file could not be created */
+	CMD_RUN_CONFIG,		/* a configured file is unusable */
+	CMD_RUN_USAGE,		/* bad arguments */
+	CMD_RUN_SOFTWARE,	/* an internal error (a bug) */
 };
 
 struct cmd_import_opts {
@@ -292,5 +297,27 @@ enum store_status cmd_sync(struct cmd_ctx *ctx, struct sync_stats *stats,
  */
 int sync_key_for_profile(const uint8_t *data, size_t len, int prof,
     const struct pgp_limits *lim, struct buf *out);
+
+/* ---- serverkey.c: the server's own key (reconciliation.md 3) -------- */
+
+/*
+ * Read the server_key file with every check of spec 3.1. 0: k holds the
+ * key (wipe it with recon_server_key_clear); -1: the file does not
+ * exist; -2: it is unusable. why gets "FILE: reason" either way.
+ */
+int cmd_server_key_load(const struct conf *c, struct recon_server_key *k,
+    char *why, size_t whylen);
+/* Merge k's public key into the store through the ADD path (idempotent).
+ * *refused if the store would not take it (logged). */
+enum store_status cmd_server_key_publish(struct cmd_ctx *ctx,
+    const struct recon_server_key *k, bool *refused);
+/*
+ * keymail serverkey: create the key file if it is missing (never
+ * replacing one), merge the public key, print its fingerprint on
+ * standard output. CMD_RUN_OK; CANTCREAT (the file cannot be created);
+ * CONFIG (an existing file is unusable); TEMPFAIL (the store cannot be
+ * reached: a new file is kept); SOFTWARE (the key was refused: a bug).
+ */
+enum cmd_run cmd_serverkey(const struct conf *c, time_t now);
 
 #endif

@@ -29,6 +29,9 @@
  * every spam the robot address receives is an unknown command, sent
  * from a forged address, and pks's answer (the whole help text) turned
  * the robot into a source of backscatter (issue 15; README "Choices").
+ *
+ * When server_key names a usable key file, the help text ends with the
+ * line "Server key: FPR" (reconciliation.md 3.4).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -181,6 +184,22 @@ substitute(const struct conf *c, const char *text, struct buf *out)
 	}
 }
 
+/* "Server key: FPR" at the end, when server_key names a usable file
+ * (reconciliation.md 3.4); nothing otherwise. */
+static void
+server_key_line(const struct conf *c, struct buf *out)
+{
+	struct recon_server_key k;
+	char why[512];
+
+	if (cmd_server_key_load(c, &k, why, sizeof(why)) != 0)
+		return;
+	if (out->len > 0 && out->data[out->len - 1] != '\n')
+		buf_putc(out, '\n');
+	buf_printf(out, "\nServer key: %s\n", k.fpr_hex);
+	recon_server_key_clear(&k);
+}
+
 void
 cmd_help(struct cmd_ctx *ctx, const char *lang, struct cmd_result *r)
 {
@@ -216,6 +235,7 @@ cmd_help(struct cmd_ctx *ctx, const char *lang, struct cmd_result *r)
 	}
 	substitute(c, text, &r->body);
 	free(text);
+	server_key_line(c, &r->body);
 }
 
 bool

@@ -62,6 +62,7 @@ struct mail_part {
 
 struct mail_msg {
 	char *from;		/* addr-spec of the last From:, NULL if none/unusable */
+	size_t from_count;	/* mailboxes named by all From: fields together */
 	char *reply_to;		/* addr-spec of Reply-To:, NULL if none */
 	char *sender;		/* addr-spec of Sender:, NULL if none */
 	bool has_return_path;

@@ -358,12 +358,15 @@ headers_fill(const struct hblock *hb, const struct mail_limits *lim,
 
 		/* Last occurrence wins for the singletons: a later field
 		 * simply replaces (even with NULL, if it is unusable). */
-		if (field_is(f, "from"))
-			replace(&m->from, msg_addr_extract(f));
-		else if (field_is(f, "reply-to"))
-			replace(&m->reply_to, msg_addr_extract(f));
+		if (field_is(f, "from")) {
+			size_t n;
+
+			replace(&m->from, msg_addr_extract(f, &n));
+			m->from_count += n;
+		} else if (field_is(f, "reply-to"))
+			replace(&m->reply_to, msg_addr_extract(f, NULL));
 		else if (field_is(f, "sender"))
-			replace(&m->sender, msg_addr_extract(f));
+			replace(&m->sender, msg_addr_extract(f, NULL));
 		else if (field_is(f, "subject"))
 			replace(&m->subject, msg_subject_decode(f,
 			    lim->max_subject, &m->subject_too_long));
@@ -400,7 +403,7 @@ headers_fill(const struct hblock *hb, const struct mail_limits *lim,
 			else
 				free(v);
 		} else if (field_is(f, "x-keyserver-sent")) {
-			char *v = msg_addr_extract(f), *c;
+			char *v = msg_addr_extract(f, NULL), *c;
 
 			if (v != NULL) {
 				for (c = v; *c; c++)

@@ -77,8 +77,9 @@ void msg_trim(const char **s, size_t *len);
 char *msg_text_normalize(const char *in, size_t len, size_t max, bool *cut);
 /* The Subject, RFC 2047 words decoded, then msg_text_normalize'd. */
 char *msg_subject_decode(const struct hfield *f, size_t max, bool *cut);
-/* A From/Reply-To/Sender value as a bare, checked addr-spec, or NULL. */
-char *msg_addr_extract(const struct hfield *f);
+/* A From/Reply-To/Sender value as a bare, checked addr-spec, or NULL;
+ * *count (may be NULL) gets the number of mailboxes the value names. */
+char *msg_addr_extract(const struct hfield *f, size_t *count);
 
 /* ---- message_mime.c -------------------------------------------------- */
 

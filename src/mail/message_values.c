@@ -185,19 +185,31 @@ strip_comments(char *s)
 /* First mailbox of an address list, via libetpan; NULL if the list does
  * not parse to its end. */
 static char *
-addr_libetpan(const char *s, size_t len)
+addr_libetpan(const char *s, size_t len, size_t *count)
 {
 	struct mailimf_address_list *al = NULL;
 	clistiter *it, *jt;
 	size_t idx = 0;
 	char *res = NULL;
 
+	*count = 0;
 	if (mailimf_address_list_parse(s, len, &idx, &al) != MAILIMF_NO_ERROR)
 		return NULL;
 	while (idx < len && isspace((unsigned char)s[idx]))
 		idx++;
 	if (idx != len)
 		goto done;
+	/* How many mailboxes the field names, groups' members included. */
+	for (it = clist_begin(al->ad_list); it; it = clist_next(it)) {
+		struct mailimf_address *a = clist_content(it);
+
+		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX)
+			(*count)++;
+		else if (a->ad_data.ad_group != NULL &&
+		    a->ad_data.ad_group->grp_mb_list != NULL)
+			*count += (size_t)clist_count(
+			    a->ad_data.ad_group->grp_mb_list->mb_list);
+	}
 	for (it = clist_begin(al->ad_list); it && !res; it = clist_next(it)) {
 		struct mailimf_address *a = clist_content(it);
 
@@ -232,11 +244,15 @@ done:
  * never send one, and it could be an injection attempt.
  */
 char *
-msg_addr_extract(const struct hfield *f)
+msg_addr_extract(const struct hfield *f, size_t *count)
 {
 	char *s, *res;
 	const char *p, *lt, *gt;
-	size_t i, len;
+	size_t i, len, dummy;
+
+	if (count == NULL)
+		count = &dummy;
+	*count = 0;
 
 	for (i = 0; i < f->vlen; i++)
 		if (is_ctl((unsigned char)f->value[i]) && f->value[i] != '\t')
@@ -244,7 +260,7 @@ msg_addr_extract(const struct hfield *f)
 	s = xcalloc(f->vlen + 16, 1);		/* padded, as in value_clean */
 	memcpy(s, f->value, f->vlen);
 	strip_comments(s);
-	res = addr_libetpan(s, strlen(s));
+	res = addr_libetpan(s, strlen(s), count);
 	if (res == NULL) {
 		/* libetpan gave up (8-bit phrase, odd syntax): take the
 		 * part in angle brackets, or the whole value. */
@@ -257,6 +273,7 @@ msg_addr_extract(const struct hfield *f)
 		}
 		msg_trim(&p, &len);
 		res = addr_check(p, len);
+		*count = res != NULL;
 	}
 	free(s);
 	return res;
