@@ -33,6 +33,9 @@
  * retried by the next run; a concurrent run is not an error). It logs to
  * syslog (facility mail); stderr gets warnings and errors only, and its
  * summary too with -v, so that cron mails nobody when all is well.
+ * "serverkey" and "recon" (reconciliation, cmd/serverkey.c, cmd/recon.c)
+ * add 73 CANTCREAT (the key file cannot be created) and use 78 for a
+ * missing or unusable server key file.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -72,6 +75,11 @@ static const char usage_text[] =
     "  get KEYSPEC      the keys the mail command GET sends\n"
     "  index [-v] TEXT  the listing INDEX (-v: VERBOSE INDEX) sends\n"
     "  serve            the HKP and LMTP server (hkp_listen, lmtp_listen)\n"
+    "  serverkey        make this server's reconciliation key (once) and\n"
+    "                   print its fingerprint\n"
+    "  recon [-l] [ADDRESS]\n"
+    "                   reconcile with the recon_peers that are due, or\n"
+    "                   with ADDRESS now (hourly); -l: their state\n"
     "\n"
     "options:\n"
     "  -c file          configuration file (default: $KEYMAIL_CONF, else\n"
@@ -467,6 +475,65 @@ do_serve(const struct conf *c, const char *path)
 	return EX_SOFTWARE;
 }
 
+/* An outcome of cmd/ as an exit status. */
+static int
+exit_for_run(enum cmd_run r)
+{
+	switch (r) {
+	case CMD_RUN_OK:
+		return EX_OK;
+	case CMD_RUN_NOINPUT:
+		return EX_NOINPUT;
+	case CMD_RUN_IOERR:
+		return EX_IOERR;
+	case CMD_RUN_CANTCREAT:
+		return EX_CANTCREAT;
+	case CMD_RUN_CONFIG:
+		return EX_CONFIG;
+	case CMD_RUN_USAGE:
+		return EX_USAGE;
+	case CMD_RUN_SOFTWARE:
+		return EX_SOFTWARE;
+	case CMD_RUN_TEMPFAIL:
+	default:
+		return EX_TEMPFAIL;
+	}
+}
+
+/* keymail serverkey (cmd/serverkey.c, reconciliation.md 3.3): 0; 73 the
+ * key file cannot be created; 78 an existing one is unusable; 75 the
+ * store cannot be reached (a new file is kept). */
+static int
+do_serverkey(const struct conf *c, int argc)
+{
+	if (argc != 1)
+		usage();
+	return exit_for_run(cmd_serverkey(c, cmd_recon_clock()));
+}
+
+/* keymail recon [-l] [ADDRESS] (cmd/recon.c, reconciliation.md 4.1): 0;
+ * 64 for an ADDRESS that is not a recon_peer or bad options; 75 store or
+ * mailer failed temporarily; 78 server_key missing or unusable. */
+static int
+do_recon(const struct conf *c, int argc, char **argv)
+{
+	struct cmd_recon_opts o;
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	optind = 0;	/* glibc: start over, "+" included */
+	while ((ch = getopt(argc, argv, "+l")) != -1) {
+		if (ch != 'l')
+			return EX_USAGE;
+		o.list = true;
+	}
+	if (argc - optind > 1)
+		return EX_USAGE;
+	if (argc - optind == 1)
+		o.address = argv[optind];
+	return exit_for_run(cmd_recon(c, cmd_recon_clock(), &o));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -557,6 +624,10 @@ main(int argc, char **argv)
 		rc = do_lookup(&c, argc, argv, 0);
 	else if (!strcmp(argv[0], "index"))
 		rc = do_lookup(&c, argc, argv, 1);
+	else if (!strcmp(argv[0], "serverkey"))
+		rc = do_serverkey(&c, argc);
+	else if (!strcmp(argv[0], "recon"))
+		rc = do_recon(&c, argc, argv);
 	else
 		usage();
 	conf_free(&c);

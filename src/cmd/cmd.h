@@ -320,4 +320,42 @@ enum store_status cmd_server_key_publish(struct cmd_ctx *ctx,
  */
 enum cmd_run cmd_serverkey(const struct conf *c, time_t now);
 
+/* ---- recon*.c: reconciliation (reconciliation.md) -------------------- */
+
+/* The time every reconciliation decision uses (spec 4.3): KEYMAIL_NOW
+ * (decimal seconds since 1970) when it is set, for tests; the process
+ * clock otherwise. Read once per process. */
+time_t cmd_recon_clock(void);
+
+/* Opens (or returns) the caller's store handle; NULL when it cannot. */
+typedef struct store *(*cmd_store_fn)(void *arg);
+
+/*
+ * A RECON mail in keymail filter (spec 4.2): m as mail_parse read it
+ * (parse_err: why it broke a general limit, else NULL), rawlen its size
+ * as read. Checked (spec 12.1: a failure is one log line and nothing
+ * else), then handled in its session. Never answers through the reply
+ * path. CMD_RUN_OK (exit 0, also for every drop) or CMD_RUN_TEMPFAIL
+ * (the store or the mailer failed: the MTA delivers it again, and the
+ * repeat is answered from the stored state).
+ */
+enum cmd_run cmd_recon_mail(const struct conf *c, cmd_store_fn get_store,
+    void *arg, const struct mail_msg *m, size_t rawlen,
+    const char *parse_err, time_t now);
+
+struct cmd_recon_opts {
+	bool list;		/* -l: one line per peer, change nothing */
+	const char *address;	/* start a session with this peer now */
+};
+
+/*
+ * keymail recon (spec 4.1): for every peer, flush what was committed but
+ * not mailed, resend and time out, then start the sessions that are due
+ * (or the one asked for). CMD_RUN_OK; USAGE (ADDRESS is not a
+ * recon_peer); TEMPFAIL (store, or the mailer failed temporarily);
+ * CONFIG (server_key missing or unusable).
+ */
+enum cmd_run cmd_recon(const struct conf *c, time_t now,
+    const struct cmd_recon_opts *o);
+
 #endif

@@ -602,6 +602,41 @@ with_return_path(const struct pipeline_input *in, struct buf *raw)
 	return 0;
 }
 
+/* ---- reconciliation ---------------------------------------------------- */
+
+struct recon_db {
+	struct pipeline_db *db;
+	struct pipeline_outcome *out;
+};
+
+static struct store *
+recon_store(void *arg)
+{
+	struct recon_db *rd = arg;
+
+	return db_rw(rd->db, rd->out);
+}
+
+/* A RECON mail (cmd/recon_mail.c): handled or dropped, never answered
+ * through the reply path. parse_err: the general limit it broke. */
+static void
+handle_recon(const struct conf *c, struct pipeline_db *db,
+    const struct pipeline_input *in, const struct mail_msg *m,
+    const char *parse_err, struct pipeline_outcome *out)
+{
+	struct recon_db rd = { db, out };
+	enum cmd_run rr;
+
+	rr = cmd_recon_mail(c, recon_store, &rd, m, in->len, parse_err,
+	    cmd_recon_clock());
+	if (rr == CMD_RUN_TEMPFAIL && out->status == PIPELINE_DONE)
+		out->status = PIPELINE_TEMPFAIL;
+	if (out->status == PIPELINE_DONE)
+		reason(out, "reconciliation mail handled");
+	else if (out->reason[0] == '\0')
+		reason(out, "reconciliation: store or mailer failed");
+}
+
 /* ---- one message ------------------------------------------------------- */
 
 enum pipeline_status
@@ -664,6 +699,14 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 	if (cmd.cmd == MAIL_CMD_INVALID)
 		(void)owner_cmd_parse(m.subject, &oc);
 	cmd_result_init(&r);
+	/* Reconciliation control mail (reconciliation.md 4.2): never the
+	 * reply path, whatever its headers say; over a general limit it is
+	 * dropped like any RECON mail that fails a check. */
+	if (cmd.cmd == MAIL_CMD_RECON) {
+		out->command = mail_cmd_name(cmd.cmd);
+		handle_recon(c, db, in, &m, ms != MAIL_OK ? err : NULL, out);
+		goto done;
+	}
 	to = reply_address(&m, c, &why);
 	if (ms == MAIL_OK)
 		out->command = oc.kind != OWNER_CMD_NONE ?

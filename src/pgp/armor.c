@@ -421,6 +421,19 @@ b64_quantum(const uint8_t *p, size_t n, char q[4])
 	q[3] = n > 2 ? b64chars[v & 63] : '=';
 }
 
+/* pgp_armor_encode's fixed lines (label PUBLIC KEY BLOCK, with CRC). */
+#define ARMOR_KEY_BEGIN	"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n"
+#define ARMOR_KEY_END	"-----END PGP PUBLIC KEY BLOCK-----\n"
+
+size_t
+pgp_armor_size(size_t len)
+{
+	size_t last = len % 48;
+
+	return sizeof(ARMOR_KEY_BEGIN) - 1 + len / 48 * 65 +
+	    (last ? (last + 2) / 3 * 4 + 1 : 0) + 6 + sizeof(ARMOR_KEY_END) - 1;
+}
+
 /* BEGIN line with label, empty line, 64-column base64, CRC line if crc,
  * END line; LF line ends. out is left as it was when its cap is hit. */
 static int

@@ -236,6 +236,8 @@ enum pgp_status pgp_base64_decode(const char *text, size_t len,
 /* Write a PUBLIC KEY BLOCK: BEGIN line, empty line, 64-column base64, CRC
  * line, END line, LF line ends. Returns -1 if out's cap is exceeded. */
 int pgp_armor_encode(const uint8_t *data, size_t len, struct buf *out);
+/* The exact length pgp_armor_encode writes for len binary octets. */
+size_t pgp_armor_size(size_t len);
 
 /* The same for an encrypted message: BEGIN PGP MESSAGE; the CRC line only
  * when crc is true (RFC 9580 6.1 forbids it after a v2 SEIPD packet). */

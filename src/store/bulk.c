@@ -18,6 +18,7 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 #include "pgp/pgp.h"
+#include "recon/recon.h"
 #include "store/pg_internal.h"
 #include "store/store.h"
 
@@ -111,12 +112,14 @@ bulk_keyids(struct barr *kid, struct barr *fpr, struct barr *id64,
 }
 
 /* The row summary of a keys row write (as merge.c's p_row_summary) into
- * the four arrays a[0..3]: revoked, expires (0: NULL), primary user ID
- * (NULL: keep), data. */
+ * the five arrays a[0..4]: revoked, expires (0: NULL), primary user ID
+ * (NULL: keep), data, and its digest (reconciliation.md 5.2). */
 static void
 barr_row_summary(struct barr *a, bool revoked, uint32_t expires,
     const char *uid, const struct buf *blob)
 {
+	uint8_t digest[32];
+
 	barr_bool(&a[0], revoked);
 	if (expires)
 		barr_int8(&a[1], (int64_t)expires);
@@ -127,6 +130,11 @@ barr_row_summary(struct barr *a, bool revoked, uint32_t expires,
 	else
 		barr_null(&a[2]);
 	barr_add(&a[3], blob->data, blob->len);
+	/* The reconciliation digest goes with the bytes (our own blob
+	 * always frames). */
+	if (recon_key_digest(blob->data, blob->len, digest) == -1)
+		memset(digest, 0, sizeof(digest));
+	barr_add(&a[4], digest, sizeof(digest));
 }
 
 /*
@@ -145,7 +153,7 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 	struct bulk_row *row = xcalloc(n, sizeof(*row));
 	size_t *ord = xcalloc(n, sizeof(*ord));
 	int64_t *locks = xcalloc(n, sizeof(*locks));
-	struct barr a[10];
+	struct barr a[11];
 	struct params p;
 	PGresult *res = NULL, *rd = NULL;
 	enum store_status st;
@@ -238,15 +246,15 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 	rd = NULL;
 
 	if (nnew > 0) {
-		static const Oid el[10] = { OID_BYTEA, OID_INT4, OID_INT4,
+		static const Oid el[11] = { OID_BYTEA, OID_INT4, OID_INT4,
 		    OID_INT4, OID_BYTEA, OID_INT8, OID_BOOL, OID_INT8,
-		    OID_TEXT, OID_BYTEA };
-		static const Oid at[10] = { OID_BYTEA_ARRAY, OID_INT4_ARRAY,
+		    OID_TEXT, OID_BYTEA, OID_BYTEA };
+		static const Oid at[11] = { OID_BYTEA_ARRAY, OID_INT4_ARRAY,
 		    OID_INT4_ARRAY, OID_INT4_ARRAY, OID_BYTEA_ARRAY,
 		    OID_INT8_ARRAY, OID_BOOL_ARRAY, OID_INT8_ARRAY,
-		    OID_TEXT_ARRAY, OID_BYTEA_ARRAY };
+		    OID_TEXT_ARRAY, OID_BYTEA_ARRAY, OID_BYTEA_ARRAY };
 
-		for (na = 0; na < 10; na++)
+		for (na = 0; na < 11; na++)
 			barr_init(&a[na], el[na]);
 		for (i = 0; i < n; i++) {
 			const struct pgp_key *k = it[i].key;
@@ -264,19 +272,19 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 			    &w->blob);
 		}
 		p_init(&p);
-		for (j = 0; j < 10; j++)
+		for (j = 0; j < 11; j++)
 			p_barr(&p, at[j], &a[j]);
 		if ((st = q(s, "bulk merge: insert", "INSERT INTO keys"
 		    " (fingerprint, version, algo, bits, keyid, created, revoked,"
-		    " expires, primary_uid, data, first_seen, changed)"
+		    " expires, primary_uid, data, digest, first_seen, changed)"
 		    " SELECT f, v, a, b, k, to_timestamp(c), r, to_timestamp(e),"
-		    " u, d, clock_timestamp(), clock_timestamp()"
+		    " u, d, g, clock_timestamp(), clock_timestamp()"
 		    " FROM unnest($1::bytea[], $2::int4[], $3::int4[], $4::int4[],"
 		    " $5::bytea[], $6::int8[], $7::bool[], $8::int8[], $9::text[],"
-		    " $10::bytea[]) AS t(f, v, a, b, k, c, r, e, u, d)"
+		    " $10::bytea[], $11::bytea[]) AS t(f, v, a, b, k, c, r, e, u, d, g)"
 		    " RETURNING fingerprint, id", &p, 1, &res)) != STORE_OK)
 			goto out;
-		for (j = 0; j < 10; j++)
+		for (j = 0; j < 11; j++)
 			barr_free(&a[j]);
 		na = 0;
 		if ((size_t)PQntuples(res) != nnew) {
@@ -308,7 +316,8 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 		barr_init(&a[2], OID_INT8);
 		barr_init(&a[3], OID_TEXT);
 		barr_init(&a[4], OID_BYTEA);
-		na = 5;
+		barr_init(&a[5], OID_BYTEA);
+		na = 6;
 		for (i = 0; i < n; i++) {
 			const struct pgp_key *k = it[i].key;
 			struct bulk_row *w = &row[i];
@@ -325,16 +334,17 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 		p_barr(&p, OID_INT8_ARRAY, &a[2]);
 		p_barr(&p, OID_TEXT_ARRAY, &a[3]);
 		p_barr(&p, OID_BYTEA_ARRAY, &a[4]);
+		p_barr(&p, OID_BYTEA_ARRAY, &a[5]);
 		/* Row summary as in merge_once. */
 		if ((st = q(s, "bulk merge: update", "UPDATE keys AS k SET"
 		    " revoked = t.r, expires = to_timestamp(t.e),"
 		    " primary_uid = COALESCE(t.u, k.primary_uid), data = t.d,"
-		    " changed = clock_timestamp()"
+		    " digest = t.g, changed = clock_timestamp()"
 		    " FROM unnest($1::int8[], $2::bool[], $3::int8[], $4::text[],"
-		    " $5::bytea[]) AS t(id, r, e, u, d) WHERE k.id = t.id",
-		    &p, 0, NULL)) != STORE_OK)
+		    " $5::bytea[], $6::bytea[]) AS t(id, r, e, u, d, g)"
+		    " WHERE k.id = t.id", &p, 0, NULL)) != STORE_OK)
 			goto out;
-		for (j = 0; j < 5; j++)
+		for (j = 0; j < 6; j++)
 			barr_free(&a[j]);
 		na = 0;
 	}

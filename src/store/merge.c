@@ -20,6 +20,7 @@
 #include "util/words.h"
 #include "util/xalloc.h"
 #include "pgp/pgp.h"
+#include "recon/recon.h"
 #include "store/pg_internal.h"
 #include "store/store.h"
 
@@ -331,11 +332,13 @@ pg_merge_compute(struct store *s, const struct pgp_key *key,
 	return STORE_OK;
 }
 
-/* The last four values of a keys row write, in this order: revoked,
- * expires (0: none, SQL NULL), primary user ID (NULL: keep), data. */
+/* The last five values of a keys row write, in this order: revoked,
+ * expires (0: none, SQL NULL), primary user ID (NULL: keep), data, and
+ * its digest (reconciliation.md 5.2), which digest[] holds for the
+ * statement. */
 static void
 p_row_summary(struct params *p, bool revoked, uint32_t expires,
-    const char *uid, const struct buf *blob)
+    const char *uid, const struct buf *blob, uint8_t digest[32])
 {
 	p_bool(p, revoked);
 	if (expires)
@@ -344,6 +347,11 @@ p_row_summary(struct params *p, bool revoked, uint32_t expires,
 		p_text(p, NULL);
 	p_text(p, uid);
 	p_bytea(p, blob->data, blob->len);
+	/* The reconciliation digest (sql/040-recon.sql) goes with the
+	 * bytes, in the same statement. Our own blob always frames. */
+	if (recon_key_digest(blob->data, blob->len, digest) == -1)
+		memset(digest, 0, 32);
+	p_bytea(p, digest, 32);
 }
 
 /*
@@ -370,6 +378,7 @@ merge_once(struct store *s, const struct pgp_key *key,
 	bool found, row_revoked = false, row_has_uid = false, changed;
 	int64_t id = 0;
 	char *uid = NULL;
+	uint8_t digest[32];
 	size_t i;
 
 	buf_init(&blob, lim->max_key_size);
@@ -416,13 +425,14 @@ merge_once(struct store *s, const struct pgp_key *key,
 	if (found) {
 		p_int8(&p, id);
 		p_row_summary(&p, key->revoked || row_revoked, key->expires,
-		    uid, &blob);
+		    uid, &blob, digest);
 		/* clock_timestamp(), not now(): closer to the commit, so a
 		 * reader polling "changed since" misses less of us. */
 		st = q(s, "merge: update", "UPDATE keys SET revoked = $2,"
 		    " expires = to_timestamp($3::int8),"
 		    " primary_uid = COALESCE($4, primary_uid),"
-		    " data = $5, changed = clock_timestamp() WHERE id = $1",
+		    " data = $5, digest = $6, changed = clock_timestamp()"
+		    " WHERE id = $1",
 		    &p, 0, NULL);
 	} else {
 		p_bytea(&p, key->pub.fpr, key->pub.fprlen);
@@ -431,12 +441,12 @@ merge_once(struct store *s, const struct pgp_key *key,
 		p_int8(&p, key->pub.bits);
 		p_bytea(&p, key->pub.keyid, 8);
 		p_int8(&p, key->pub.created);
-		p_row_summary(&p, key->revoked, key->expires, uid, &blob);
+		p_row_summary(&p, key->revoked, key->expires, uid, &blob, digest);
 		st = q(s, "merge: insert", "INSERT INTO keys (fingerprint,"
 		    " version, algo, bits, keyid, created, revoked, expires,"
-		    " primary_uid, data, first_seen, changed) VALUES ($1,"
+		    " primary_uid, data, digest, first_seen, changed) VALUES ($1,"
 		    " $2, $3, $4, $5, to_timestamp($6::int8), $7,"
-		    " to_timestamp($8::int8), $9, $10, clock_timestamp(),"
+		    " to_timestamp($8::int8), $9, $10, $11, clock_timestamp(),"
 		    " clock_timestamp()) RETURNING id", &p, 1, &res);
 		if (st == STORE_OK) {
 			id = pg_get_int8(res, 0, 0);

@@ -21,6 +21,8 @@
  *	pending.c	requests waiting for CONFIRM, plain transactions,
  *			the hourly purge
  *	maillog.c	the mail log and its limits (owner-control.md 12)
+ *	recon.c		reconciliation: digest scan, sessions, per-peer
+ *			rows, session keys, futility memo, per-peer lock
  * A new concern is a new store/NAME.c that includes this header and
  * store.h (the Makefile builds every .c file in store/); its public
  * functions go into store.h, its shared helpers (if any) here.
@@ -82,6 +84,10 @@
 /* Session-level (not transaction): one `keymail sync` run at a time. */
 #define STORE_SYNC_LOCK		"SELECT pg_try_advisory_lock(28013, 2)"
 #define STORE_SYNC_UNLOCK	"SELECT pg_advisory_unlock(28013, 2)"
+/* Session-level: one per recon peer, (28014, FNV-1a of its lower-case
+ * address), held by keymail recon and the filter while they work on that
+ * peer (store/recon.c). The whole class 28014 is reconciliation's. */
+#define STORE_RECON_LOCK_CLASS	28014
 
 struct store {
 	PGconn *conn;		/* NULL after a failed store_open */

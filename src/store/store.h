@@ -312,6 +312,177 @@ enum store_status store_merge_keys(struct store *s,
 
 /* Called with each stored key's canonical blob (valid during the call);
  * return non-zero to stop (not an error). */
+/* ---- reconciliation (sql/040-recon.sql, store/recon.c) --------------- */
+
+/*
+ * State of reconciliation sessions (reconciliation.md 10, 11). Times are
+ * seconds since 1970 from the process clock, passed in: nothing here
+ * reads the database's now(). Peer addresses are lower case.
+ *
+ * Every key row carries the digest of spec 5.2 (keys.digest), written by
+ * the same statement as its bytes; store_recon_scan reads them all from
+ * one snapshot. Writes of one transition go into one transaction
+ * (store_begin / store_commit); the per-peer advisory lock serializes
+ * the processes that work on one peer.
+ */
+
+/* A primary key fingerprint (20 octets for v4, 32 for v6). */
+struct store_fpr {
+	uint8_t v[32];
+	uint8_t len;
+};
+
+enum store_recon_role {
+	STORE_RECON_INITIATOR = 1,
+	STORE_RECON_RESPONDER = 2,
+};
+
+/* Where a session stands; every live state waits for the peer. */
+enum store_recon_state {
+	STORE_RECON_OFFERED = 1,	/* initiator: OFFER sent */
+	STORE_RECON_CELLS_SENT,		/* initiator: CELLS sent */
+	STORE_RECON_MORE_SENT,		/* responder: MORE sent */
+	STORE_RECON_RESULT_SENT,	/* responder: RESULT sent */
+	STORE_RECON_ENDED,		/* see status */
+};
+
+enum store_recon_status {
+	STORE_RECON_LIVE = 0,
+	STORE_RECON_OK,
+	STORE_RECON_ABORTED,		/* reason: enum recon_reason */
+	STORE_RECON_TIMEOUT,
+};
+
+struct store_recon_session {
+	char peer[256];			/* lower-case address */
+	uint64_t sid;
+	int role;			/* enum store_recon_role */
+	int state;			/* enum store_recon_state */
+	int status;			/* enum store_recon_status */
+	int reason;			/* ABORTED: the reason's number */
+	uint8_t salt[16];
+	uint32_t seq_in;		/* last seq received (0: none) */
+	uint32_t seq_out;		/* last seq sent */
+	int64_t created;		/* OFFER made or received */
+	int64_t ended;			/* 0 while live */
+	uint32_t n_self, n_peer;	/* elements in each side's set */
+	uint32_t max_cells;		/* initiator: ours; responder: the OFFER's */
+	uint32_t held;			/* initiator: cells sent; responder: held */
+	uint32_t asked;			/* responder: end of the range asked for */
+	uint32_t mores;			/* MOREs in the session */
+	uint32_t d_est;			/* responder: its estimate */
+	/* Initiator: its snapshot's prefix [0, max_cells); responder: the
+	 * cells received, [0, held). Wire form (12 octets a cell). Loaded
+	 * and written only when asked for; dropped when the session ends. */
+	struct buf cells;
+	struct buf out_record;		/* the last control record we made */
+	struct buf out_mail;		/* its first mail, until handed over */
+	uint8_t out_type;		/* 0: none */
+	bool out_pending;		/* committed, not yet handed to the mailer */
+	int64_t out_sent;		/* when the last copy was handed (0: never) */
+	uint32_t resends;
+	/* For the end line (spec 13). */
+	uint32_t mails;
+	uint64_t bytes;
+	uint32_t d, ours, theirs, cells_ok, keys_sent, skipped, unknown;
+};
+
+void store_recon_session_init(struct store_recon_session *ss);
+void store_recon_session_free(struct store_recon_session *ss);
+
+/* Per peer (both roles). */
+struct store_recon_peer {
+	int64_t last_start;		/* 0: never */
+	int64_t last_end;
+	int last_status;		/* enum store_recon_status, LIVE: none yet */
+	int last_reason;
+	uint32_t last_d;
+	uint32_t failures;		/* sessions in a row not ended ok */
+	int64_t busy_sent;		/* last ABORT busy to it (0: never) */
+};
+
+/* Transactions for a group of the writes below. */
+enum store_status store_begin(struct store *s);
+enum store_status store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* The peer's session-level advisory lock (held across transactions,
+ * released by store_recon_unlock or the connection's end). Blocks. */
+enum store_status store_recon_lock(struct store *s, const char *peer);
+enum store_status store_recon_unlock(struct store *s, const char *peer);
+
+/* Every key's row id and digest, from one snapshot (binary COPY, memory
+ * flat). cb returns non-zero to stop. */
+typedef int (*store_digest_cb)(void *arg, int64_t row, const uint8_t digest[32]);
+enum store_status store_recon_scan(struct store *s, store_digest_cb cb,
+    void *arg);
+/* The primary fingerprints of the keys with these row ids, in out[i]
+ * (len 0 for a row that is gone). */
+enum store_status store_recon_fprs(struct store *s, const int64_t *rows,
+    size_t n, struct store_fpr *out);
+/* The current keys with these primary fingerprints: cb once per key
+ * found, with its digest and, when with_data, its bytes (else data NULL
+ * and len the length). Order unspecified. */
+typedef int (*store_keyinfo_cb)(void *arg, const struct store_fpr *fpr,
+    const uint8_t digest[32], const uint8_t *data, size_t len);
+enum store_status store_recon_keyinfo(struct store *s,
+    const struct store_fpr *fprs, size_t n, bool with_data,
+    store_keyinfo_cb cb, void *arg);
+
+/* Sessions. get: NOTFOUND if none; live: the live session with the peer
+ * (any role), NOTFOUND if none. cells: load the cells column too. put:
+ * insert or update every column (cells only when cells is true). */
+enum store_status store_recon_get(struct store *s, const char *peer,
+    uint64_t sid, bool cells, struct store_recon_session *out);
+enum store_status store_recon_live(struct store *s, const char *peer,
+    bool cells, struct store_recon_session *out);
+enum store_status store_recon_put(struct store *s,
+    const struct store_recon_session *ss, bool cells);
+/* SIDs of the peer's sessions that are live, hold a record not yet
+ * handed to the mailer, or keys still to send; in creation order. */
+enum store_status store_recon_active(struct store *s, const char *peer,
+    uint64_t **sids, size_t *n);
+
+enum store_status store_recon_peer_get(struct store *s, const char *peer,
+    struct store_recon_peer *out);
+enum store_status store_recon_peer_put(struct store *s, const char *peer,
+    const struct store_recon_peer *p);
+/* Sessions with the peer created at or after since (both roles), and
+ * keys planned or sent to it by sessions since then. */
+enum store_status store_recon_counts(struct store *s, const char *peer,
+    int64_t since, uint32_t *sessions, uint32_t *keys);
+
+/* The keys a session sends. */
+enum store_recon_key_state {
+	STORE_RK_WAIT = 0,		/* responder: kept at RESULT, sent on DONE */
+	STORE_RK_PENDING,		/* decided, to be mailed */
+	STORE_RK_SENT,			/* the mailer accepted it */
+	STORE_RK_SKIPPED,		/* futile, over a limit or too large */
+};
+
+enum store_status store_recon_keys_add(struct store *s, const char *peer,
+    uint64_t sid, const struct store_fpr *fprs, size_t n, int state,
+    int64_t now);
+/* The session's keys in a state, in fingerprint order (*out malloc'd). */
+enum store_status store_recon_keys_get(struct store *s, const char *peer,
+    uint64_t sid, int state, struct store_fpr **out, size_t *n);
+enum store_status store_recon_keys_set(struct store *s, const char *peer,
+    uint64_t sid, const struct store_fpr *fprs, size_t n, int state,
+    int64_t now);
+
+/* The futility memo (spec 11.5): for each fpr, the digest last sent to
+ * the peer and in how many sessions (0: none). */
+enum store_status store_recon_futile_get(struct store *s, const char *peer,
+    const struct store_fpr *fprs, size_t n, uint8_t (*digests)[32],
+    uint32_t *sessions);
+/* Record that digest of fpr went to the peer in one more session. */
+enum store_status store_recon_futile_sent(struct store *s, const char *peer,
+    const struct store_fpr *fpr, const uint8_t digest[32], int64_t now);
+/* Forget sessions ended before ended_before (and their keys) and memo
+ * entries not updated since memo_before. */
+enum store_status store_recon_expire(struct store *s, int64_t ended_before,
+    int64_t memo_before);
+
 typedef int (*store_blob_cb)(void *arg, const uint8_t *data, size_t len);
 
 /* Every stored key, in fingerprint order, from one read-only snapshot,
