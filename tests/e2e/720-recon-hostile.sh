@@ -120,6 +120,10 @@ OFFER64=$($FORGE body offer 000102030405060708090a0b0c0d0e0f 10 4 65536 "$($PY -
 forge "$T/k64.rec" OFFER $SID 1 "$OFFER64" "$FPR_b"
 mail "$T/k64.eml" "$T/k64.rec" "RECON OFFER $SID"
 dropped "OFFER with 64 counters" "$T/k64.eml" "OFFER with other than 128 counters"
+# Over a general limit of keymail.conf (max_headers): dropped, not the
+# "not processed" reply.
+{ sed -n '1,/^$/p' "$T/good.eml" | sed '$d'; i=0; while [ $i -lt 501 ]; do echo "X-Junk: $i"; i=$((i + 1)); done; echo; sed '1,/^$/d' "$T/good.eml"; } >"$T/headers.eml"
+dropped "over max_headers" "$T/headers.eml" "the message has over 500 header fields (max_headers)"
 check_eq "no reply through the reply path so far" "$(recon_psql a 'select count(*) from reply_log')" 0
 
 # ---- authentic records out of place in a live session: ABORT protocol ---
@@ -162,13 +166,16 @@ mail "$T/lateab.eml" "$T/lateab.rec" "RECON ABORT $sid"
 dropped "an ABORT after the end" "$T/lateab.eml" "ABORT for session $sid, which has ended"
 
 # ---- replays of a real session ---------------------------------------------
+# The mails of the cases above are not for the shuttle.
+for f in "$T"/outbox/*.eml; do echo "${f##*/} old" >>"$T/outbox/.done"; done
 RECON_OFFSET=$((RECON_OFFSET + 60))
 recon_run a pgp-public-keys@b.keys.test
+offer=$(ls "$T"/outbox/*.eml | tail -n 1)
+sid=$($FORGE show "$offer" | awk '$1 == "sid" {print $2}')
 recon_shuttle
 check_eq "a real session: shuttle" "$rc" 0
 check "it ended ok" end_last a "(initiator) ok: "
-result=$(grep -l '^Subject: RECON RESULT' "$T"/outbox/*.eml | tail -n 1)
-offer=$(grep -l '^Subject: RECON OFFER' "$T"/outbox/*.eml | tail -n 1)
+result=$(grep -l "^Subject: RECON RESULT $sid\$" "$T"/outbox/*.eml | tail -n 1)
 _m=$(nmail)
 KEYMAIL_NOW=$(recon_now) "$KEYMAIL" -c "$T/a.conf" filter <"$result" 2>>"$T/a.conf.log"
 check_eq "a replayed RESULT: exit" "$?" 0
