@@ -158,6 +158,7 @@ install: $(B)/keymail
 	install -m 644 man/keymail.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/keymail.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 scripts/keymail-sync.service scripts/keymail-sync.timer scripts/keymail-serve.service $(DESTDIR)$(SHAREDIR)/
+	install -m 644 scripts/keymail-recon.service scripts/keymail-recon.timer $(DESTDIR)$(SHAREDIR)/
 	install -m 644 sql/roles.sql $(DESTDIR)$(SHAREDIR)/
 	install -m 644 scripts/keymail.conf.example scripts/msmtprc.example $(DESTDIR)$(SHAREDIR)/
 	install -d -m 755 $(DESTDIR)$(SYSCONFDIR)/keymail

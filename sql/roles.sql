@@ -11,26 +11,33 @@
 --   (the installed copy: as postgres, psql cannot read a checkout under
 --   /root or another private home directory)
 --
--- It is idempotent. It makes two group roles without LOGIN:
+-- It is idempotent. It makes three group roles without LOGIN:
 --
 --   keymail_filter  what `keymail filter` needs: read and merge keys
 --                   (INSERT/UPDATE of keys and their side tables, never
---                   DELETE), queue changes for the peers, count replies.
+--                   DELETE), queue changes for the peers, count replies,
+--                   and keep reconciliation sessions (no DELETE there
+--                   either).
 --   keymail_sync    what `keymail sync` needs: read keys, work off the
 --                   sync queue.
+--   keymail_recon   what `keymail recon` needs: the filter's rights on
+--                   keys (it merges the server's own public key), and the
+--                   reconciliation tables with DELETE (it forgets old
+--                   sessions and memo entries).
 --
 -- and then the login roles that the programs use are made members, e.g.
 -- (role names as the Unix users, for peer authentication):
 --
 --   CREATE ROLE kmfilter LOGIN IN ROLE keymail_filter;
 --   CREATE ROLE kmsync LOGIN IN ROLE keymail_sync;
+--   CREATE ROLE kmrecon LOGIN IN ROLE keymail_recon;
 --
 -- The tables stay owned by the role that ran `keymail initdb` (the
 -- owner); only the owner can ALTER, DROP or TRUNCATE them, and only the
 -- owner runs initdb. See README, "Least privilege".
 --
 -- Privileges, table by table (sql/001-schema.sql, 002-sync.sql,
--- 003-ratelimit.sql):
+-- 003-ratelimit.sql, 040-recon.sql):
 --   keys                      filter: SELECT, INSERT, UPDATE (a merge
 --                             rewrites the key's row; it never deletes)
 --                             sync: SELECT (the data it sends)
@@ -58,8 +65,14 @@
 --   control_nonce             filter: SELECT, INSERT; sync: SELECT, DELETE
 --   mail_log                  filter: SELECT, INSERT; sync: SELECT,
 --                             INSERT (digests), DELETE (purge)
---   schema_version            neither (initdb is the owner's)
--- Advisory locks (per-key merges, one sync run at a time) need no grant.
+--   recon_sessions, recon_peers, recon_keys, recon_futile
+--                             filter: SELECT, INSERT, UPDATE
+--                             recon: SELECT, INSERT, UPDATE, DELETE
+--   keys, keyids, key_words, key_uids, keys_id_seq, sync_queue
+--                             recon: as the filter (the server key's merge)
+--   schema_version            none of them (initdb is the owner's)
+-- Advisory locks (per-key merges, one sync run at a time, one process per
+-- recon peer) need no grant.
 
 DO $roles$
 BEGIN
@@ -69,25 +82,29 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keymail_sync') THEN
 		CREATE ROLE keymail_sync NOLOGIN;
 	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keymail_recon') THEN
+		CREATE ROLE keymail_recon NOLOGIN;
+	END IF;
 	-- Nobody but the database owner creates objects here (PostgreSQL
 	-- before 15 let every role create tables in schema public).
 	REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 	EXECUTE format('GRANT CREATE ON SCHEMA public TO %I',
 	    (SELECT pg_get_userbyid(datdba) FROM pg_database
 	     WHERE datname = current_database()));
-	EXECUTE format('GRANT CONNECT ON DATABASE %I TO keymail_filter, keymail_sync',
+	EXECUTE format('GRANT CONNECT ON DATABASE %I TO keymail_filter, keymail_sync, keymail_recon',
 	    current_database());
 END
 $roles$;
 
-GRANT USAGE ON SCHEMA public TO keymail_filter, keymail_sync;
+GRANT USAGE ON SCHEMA public TO keymail_filter, keymail_sync, keymail_recon;
 
 -- Start from nothing, so that re-running after a change takes rights away.
 REVOKE ALL ON keys, keyids, key_words, key_uids, sync_queue, reply_log,
     schema_version, policy, owner, published, held, suppressed, blocked,
-    pending, control_nonce, mail_log FROM keymail_filter, keymail_sync;
+    pending, control_nonce, mail_log, recon_sessions, recon_peers,
+    recon_keys, recon_futile FROM keymail_filter, keymail_sync, keymail_recon;
 REVOKE ALL ON SEQUENCE keys_id_seq, pending_id_seq FROM keymail_filter,
-    keymail_sync;
+    keymail_sync, keymail_recon;
 
 GRANT SELECT, INSERT, UPDATE ON keys TO keymail_filter;
 GRANT SELECT, INSERT ON keyids, key_words TO keymail_filter;
@@ -95,6 +112,8 @@ GRANT USAGE ON SEQUENCE keys_id_seq TO keymail_filter;
 GRANT SELECT, INSERT ON key_uids TO keymail_filter;
 GRANT SELECT, INSERT, UPDATE ON sync_queue TO keymail_filter;
 GRANT SELECT, INSERT, UPDATE, DELETE ON reply_log TO keymail_filter;
+GRANT SELECT, INSERT, UPDATE ON recon_sessions, recon_peers, recon_keys,
+    recon_futile TO keymail_filter;
 
 GRANT SELECT ON keys TO keymail_sync;
 GRANT SELECT, UPDATE, DELETE ON sync_queue TO keymail_sync;
@@ -111,3 +130,11 @@ GRANT SELECT, UPDATE ON owner TO keymail_sync;
 GRANT SELECT ON published TO keymail_sync;
 GRANT SELECT, DELETE ON held, pending, control_nonce TO keymail_sync;
 GRANT SELECT, INSERT, DELETE ON mail_log TO keymail_sync;
+
+-- Reconciliation (sql/040-recon.sql).
+GRANT SELECT, INSERT, UPDATE ON keys TO keymail_recon;
+GRANT SELECT, INSERT ON keyids, key_words, key_uids TO keymail_recon;
+GRANT USAGE ON SEQUENCE keys_id_seq TO keymail_recon;
+GRANT SELECT, INSERT, UPDATE ON sync_queue TO keymail_recon;
+GRANT SELECT, INSERT, UPDATE, DELETE ON recon_sessions, recon_peers,
+    recon_keys, recon_futile TO keymail_recon;
