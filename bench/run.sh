@@ -27,11 +27,17 @@
 # do). Work files and the corpus cache: $B/bench-run (BENCH_DIR).
 #
 # Environment: BENCH_RUNS (200), BENCH_N (100000), BENCH_SEED (1),
-# BENCH_1M (unset), BENCH_DIR, BENCH_PROFILE_ONLY (unset).
+# BENCH_1M (unset), BENCH_DIR, BENCH_PROFILE_ONLY (unset), BENCH_ONLY
+# (recon: only bench/recon.sh, the reconciliation figures, which a full
+# run appends too; BENCH_RECON_N sets its store size, 100000).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 # ---- outer part: packages, work directory, then the rest unprivileged ----
+# BENCH_ONLY=recon: only the reconciliation figures (bench/recon.sh).
+if [ "${BENCH_ONLY:-}" = recon ]; then
+	exec sh "$top/bench/recon.sh" "${1:-build}"
+fi
 if [ "${KM_BENCH_INNER:-}" != 1 ]; then
 	B=$(cd "${1:-build}" && pwd)
 	sh "$top/scripts/deps-bench.sh"
@@ -113,6 +119,12 @@ if [ "${KM_BENCH_INNER:-}" != 1 ]; then
 		[ -f "$W/syn20k.gpg" ] && prof "20,000 synthetic keys" "$W/syn20k.gpg"
 		sh "$W/bin/pg.sh" stop "$pg"
 		rm -rf "$pg"
+	fi
+	# Reconciliation between two stores (bench/recon.sh, its own table).
+	if sh "$top/bench/recon.sh" "$B" >/dev/null; then
+		cat "$top/bench/RECON.md" >> "$W/RESULTS.md"
+	else
+		printf '\n## Reconciliation\n\nbench/recon.sh failed; see its output.\n' >> "$W/RESULTS.md"
 	fi
 	cat "$W/analysis.md" >> "$W/RESULTS.md"
 	cp "$W/RESULTS.md" "$top/bench/RESULTS.md"

@@ -18,13 +18,16 @@
 # --tempfail delivers it with the mailer failing temporarily (while
 # --fail-file exists), then again as the MTA would (tempfail, retry).
 # Each delivery is one line of the log, tab-separated:
-#   FILE  TO  SUBJECT  EXIT  BYTES  ACTION
-# (ACTION: delivered, dropped, duplicate, held). A mail for an address
+#   FILE  TO  SUBJECT  EXIT  BYTES  ACTION  CPU  WALL
+# (ACTION: delivered, dropped, duplicate, held; CPU: user + system
+# seconds of the filter process, WALL: its elapsed seconds; bench/recon.sh
+# reads them). A mail for an address
 # without a route, a filter that runs past the timeout, or more passes
 # than allowed make the shuttle exit 1. State (the mails done) is kept in
 # DIR/.done, so one run can go on where another stopped.
 import argparse
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -99,6 +102,8 @@ def main():
             print('shuttle: no route for %s (%s)' % (to, name), file=sys.stderr)
             rc = 1
             return
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
         try:
             with open(path, 'rb') as f:
                 p = subprocess.run([a.keymail, '-c', conf, 'filter'], stdin=f,
@@ -111,9 +116,12 @@ def main():
             code = 'timeout'
             err = ''
             rc = 1
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
         if log:
-            log.write('%s\t%s\t%s\t%s\t%d\t%s\n' % (name, to, subj, code,
-                      os.path.getsize(path), action))
+            log.write('%s\t%s\t%s\t%s\t%d\t%s\t%.3f\t%.3f\n' % (
+                name, to, subj, code, os.path.getsize(path), action, cpu,
+                time.monotonic() - t0))
             log.flush()
         if err:
             with open(conf + '.log', 'a') as f:

@@ -785,9 +785,31 @@ test_record(void)
 	buf_free(&rec);
 }
 
+/* pgp_armor_size: exactly what pgp_armor_encode writes (the batches of
+ * keys a session mails are cut by it). */
+static void
+test_armor_size(void)
+{
+	uint8_t data[300];
+	struct buf out;
+	size_t n, bad = 0;
+
+	memset(data, 0xa5, sizeof(data));
+	buf_init(&out, 0);
+	for (n = 0; n < sizeof(data); n++) {
+		buf_reset(&out);
+		pgp_armor_encode(data, n, &out);
+		if (out.len != pgp_armor_size(n))
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	buf_free(&out);
+}
+
 int
 main(void)
 {
+	test_armor_size();
 	test_digest();
 	test_hashes();
 	test_cells();
