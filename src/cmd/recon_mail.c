@@ -47,6 +47,7 @@ struct rmail {
 	const char *from;		/* for the drop line */
 	struct recon_record rec;
 	const char *body_why;		/* check 9 failed: why (else NULL) */
+	bool starting;			/* an OFFER: the peer's last start is now */
 	size_t rawlen;
 	char sid[17];
 };
@@ -100,6 +101,26 @@ subject_parse(const char *subject, uint64_t *sid)
 
 /* ---- answers ------------------------------------------------------- */
 
+/* In the answer's transaction: a new session marks the peer's last start
+ * (spec 11.4), together with the session itself. */
+static enum store_status
+begin_answer(struct rmail *x)
+{
+	struct store *s = x->r.ctx->store;
+	struct store_recon_peer pr;
+	enum store_status st;
+
+	if ((st = store_begin(s)) != STORE_OK || !x->starting)
+		return st;
+	if ((st = store_recon_peer_get(s, x->p->lower, &pr)) == STORE_OK) {
+		pr.last_start = x->r.now;
+		st = store_recon_peer_put(s, x->p->lower, &pr);
+	}
+	if (st != STORE_OK)
+		store_rollback(s);
+	return st;
+}
+
 /* Commit ss (and what the caller wrote in this transaction), then hand
  * its record over. */
 static enum store_status
@@ -137,7 +158,7 @@ abort_session(struct rmail *x, struct store_recon_session *ss, int reason,
 		return STORE_ERROR;
 	}
 	buf_free(&body);
-	if ((st = store_begin(s)) != STORE_OK)
+	if ((st = begin_answer(x)) != STORE_OK)
 		return st;
 	if ((st = rs_end(&x->r, x->p, ss, STORE_RECON_ABORTED, reason)) != STORE_OK) {
 		store_rollback(s);
@@ -236,7 +257,7 @@ send_result(struct rmail *x, struct store_recon_session *ss,
 		goto out;
 	}
 	buf_free(&body);
-	if ((st = store_begin(s)) != STORE_OK)
+	if ((st = begin_answer(x)) != STORE_OK)
 		goto out;
 	st = store_recon_keys_add(s, x->p->lower, ss->sid, fprs, nrows,
 	    STORE_RK_WAIT, x->r.now);
@@ -261,7 +282,6 @@ decode_step(struct rmail *x, struct store_recon_session *ss,
     const int32_t *peer_tow)
 {
 	const struct conf *c = x->r.ctx->conf;
-	struct store *s = x->r.ctx->store;
 	struct recon_set set;
 	struct recon_cell *theirs;
 	uint64_t *ids, dist = 0;
@@ -318,7 +338,7 @@ decode_step(struct rmail *x, struct store_recon_session *ss,
 		return STORE_ERROR;
 	}
 	buf_free(&body);
-	if ((st = store_begin(s)) != STORE_OK)
+	if ((st = begin_answer(x)) != STORE_OK)
 		return st;
 	return commit_and_send(x, ss, true);
 }
@@ -445,9 +465,8 @@ on_offer(struct rmail *x)
 	ss.bytes = x->rawlen;
 	(void)buf_append(&ss.cells, x->rec.u.offer.cells,
 	    (size_t)ss.held * RECON_CELL_OCTETS);
-	pr.last_start = x->r.now;
-	if ((st = store_recon_peer_put(s, x->p->lower, &pr)) == STORE_OK)
-		st = decode_step(x, &ss, x->rec.u.offer.tow);
+	x->starting = true;
+	st = decode_step(x, &ss, x->rec.u.offer.tow);
 	store_recon_session_free(&ss);
 	return st;
 }

@@ -138,6 +138,7 @@ wait "$lockpid" 2>/dev/null
 i=0
 while [ "$(recon_psql b "select count(*) from pg_stat_activity where application_name in ('keymail', 'km_lock_holder')")" != 0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "killed in the transaction: no session kept" "$(recon_psql b 'select count(*) from recon_sessions')" 0
+check_eq "killed in the transaction: no start recorded" "$(recon_psql b 'select count(*) from recon_peers')" 0
 check_eq "killed in the transaction: nothing mailed" "$(ls "$T"/outbox/*.eml | wc -l)" 1
 recon_shuttle
 outcome "killed in a transaction"
