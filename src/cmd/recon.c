@@ -382,6 +382,11 @@ cmd_recon(const struct conf *c, time_t now, const struct cmd_recon_opts *o)
 		rrun_free(&r);
 		return CMD_RUN_USAGE;
 	}
+	if (r.npeers == 0) {
+		log_info("recon: no recon_peer is configured; nothing to do");
+		rrun_free(&r);
+		return CMD_RUN_OK;
+	}
 	if (!o->list) {
 		rc = cmd_server_key_load(c, &r.me, why, sizeof(why));
 		if (rc != 0) {
@@ -391,11 +396,6 @@ cmd_recon(const struct conf *c, time_t now, const struct cmd_recon_opts *o)
 			return CMD_RUN_CONFIG;
 		}
 		r.have_key = true;
-	}
-	if (r.npeers == 0) {
-		log_info("recon: no recon_peer is configured; nothing to do");
-		rrun_free(&r);
-		return CMD_RUN_OK;
 	}
 	st = store_open(c->database, &s);
 	if (st != STORE_OK) {
