@@ -45,32 +45,44 @@ peer_addr_ok(const char *addr)
 	return ats == 1 && at != addr && at[1] != '\0';
 }
 
-int
-peer_parse(const char *value, struct peer *out, char *err, size_t errlen)
+/* The first two blank-separated words of value (length 0: missing);
+ * true if anything follows them. */
+static bool
+two_words(const char *value, const char **a, size_t *alen, const char **b,
+    size_t *blen)
 {
-	const char *p = value ? value : "", *a, *w;
-	size_t alen, wlen, i;
-	int prof = PEER_PKS;
+	const char *p = value ? value : "";
 
 	while (*p == ' ' || *p == '\t')
 		p++;
-	a = p;
+	*a = p;
 	while (*p && *p != ' ' && *p != '\t')
 		p++;
-	alen = (size_t)(p - a);
+	*alen = (size_t)(p - *a);
 	while (*p == ' ' || *p == '\t')
 		p++;
-	w = p;
+	*b = p;
 	while (*p && *p != ' ' && *p != '\t')
 		p++;
-	wlen = (size_t)(p - w);
+	*blen = (size_t)(p - *b);
 	while (*p == ' ' || *p == '\t')
 		p++;
+	return *p != '\0';
+}
+
+int
+peer_parse(const char *value, struct peer *out, char *err, size_t errlen)
+{
+	const char *a, *w;
+	size_t alen, wlen, i;
+	int prof = PEER_PKS;
+	bool more = two_words(value, &a, &alen, &w, &wlen);
+
 	if (alen == 0) {
 		snprintf(err, errlen, "an address is required");
 		return -1;
 	}
-	if (*p != '\0') {
+	if (more) {
 		snprintf(err, errlen, "expected ADDRESS [pks|sks|onak|generic]");
 		return -1;
 	}
@@ -125,25 +137,12 @@ int
 recon_peer_parse(const char *value, char **addr, uint8_t fpr[20], char *err,
     size_t errlen)
 {
-	const char *p = value ? value : "", *a, *f;
+	const char *a, *f;
 	size_t alen, flen, i;
 	char abuf[KM_MAX_ADDRESS + 2];
+	bool more = two_words(value, &a, &alen, &f, &flen);
 
-	while (*p == ' ' || *p == '\t')
-		p++;
-	a = p;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	alen = (size_t)(p - a);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	f = p;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	flen = (size_t)(p - f);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (alen == 0 || flen == 0 || *p != '\0') {
+	if (alen == 0 || flen == 0 || more) {
 		snprintf(err, errlen, "expected ADDRESS FINGERPRINT");
 		return -1;
 	}
