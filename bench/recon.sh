@@ -180,7 +180,7 @@ snapshot() {
 	    data, digest) select decode(md5(i::text) || left(md5((-i)::text), 8), 'hex'),
 	    4, 22, 255, decode(left(md5(i::text), 16), 'hex'), to_timestamp(0),
 	    '\\x'::bytea, sha256(int8send(i)) from generate_series(1, $n) as i" >/dev/null
-	q km_s "analyze keys" >/dev/null
+	q km_s "vacuum analyze keys" >/dev/null
 	fp=$($KM -c "$W/s.conf" serverkey)
 	conf p
 	q postgres "drop database if exists km_p" >/dev/null
