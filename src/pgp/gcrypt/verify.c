@@ -35,9 +35,12 @@ pgp_crypto_init(void)
 		return 0;
 	if (!gcry_check_version(GCRYPT_VERSION))
 		return -1;
-	/* No secure memory: keymail holds no long-term secret key; the
-	 * short-lived secrets of encryption (session keys, ephemeral
-	 * scalars) are wiped after use (primitives.c, pgp/encrypt.c). */
+	/* No secure memory: keymail's one long-term secret (the
+	 * reconciliation server key's seed, ed25519.c) and the short-lived
+	 * secrets of encryption (session keys, ephemeral scalars;
+	 * primitives.c, pgp/encrypt.c) are wiped from keymail's buffers after
+	 * use; locked memory would need privileges keymail does not have
+	 * (README, Reconciliation). */
 	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	done = 1;
