@@ -10,12 +10,14 @@
  *
  * Checking: pgp_verify_binary takes a signature packet that came by mail
  * (untrusted: framed and parsed by packet.c's bounds-checked readers) and
- * the signer's key from our store.
+ * the signer's key from our store, applies the record's policy and leaves
+ * the hashing and the public-key step to docsig.c's pgp_doc_verify.
  *
  * Memory: output goes to the caller's buffer; nothing is kept.
  */
 #include <string.h>
 
+#include "pgp/clearsign.h"
 #include "pgp/internal.h"
 #include "pgp/pgp.h"
 #include "util/rd.h"
@@ -150,10 +152,7 @@ pgp_verify_binary(const struct pgp_key *signer, const uint8_t *data,
 {
 	struct pgp_pkthdr ph;
 	struct pgp_sig s;
-	struct pgp_hash *h;
 	struct rd r;
-	uint8_t trailer[6], d[64];
-	size_t dlen, hend;
 
 	*why = NULL;
 	rd_init(&r, sigpkt, siglen);
@@ -192,28 +191,13 @@ pgp_verify_binary(const struct pgp_key *signer, const uint8_t *data,
 		*why = "the sender's key is not a v4 key";
 		return PGP_ERR_UNSUPPORTED;
 	}
-	if ((h = pgp_hash_open(s.hashalgo)) == NULL) {
-		*why = "hash algorithm not accepted";
-		return PGP_ERR_UNSUPPORTED;
-	}
-	hend = s.hashed_off + s.hashed_len;
-	pgp_hash_write(h, data, len);
-	pgp_hash_write(h, s.pkt.body, hend);
-	trailer[0] = 4;
-	trailer[1] = 0xff;
-	put32(trailer + 2, (uint32_t)hend);
-	pgp_hash_write(h, trailer, 6);
-	dlen = pgp_hash_final(h, d);
-	if (dlen < 2 || d[0] != s.left16[0] || d[1] != s.left16[1]) {
-		*why = "signature does not verify";
-		return PGP_ERR_BAD_SIG;
-	}
-	switch (pgp_crypto_verify(&signer->pub, signer->pkt.body,
-	    signer->pkt.len, &s, d, dlen)) {
+	switch (pgp_doc_verify(&signer->pub, &signer->pkt, &s, data, len,
+	    why)) {
 	case PGP_SIG_GOOD:
 		break;
 	case PGP_SIG_UNSUPPORTED:
-		*why = "the sender's key algorithm is not supported";
+		if (*why == NULL)
+			*why = "the sender's key algorithm is not supported";
 		return PGP_ERR_UNSUPPORTED;
 	default:
 		*why = "signature does not verify";
