@@ -626,8 +626,12 @@ main(int argc, char **argv)
 		rc = do_lookup(&c, argc, argv, 1);
 	else if (!strcmp(argv[0], "serverkey"))
 		rc = do_serverkey(&c, argc);
-	else if (!strcmp(argv[0], "recon"))
+	else if (!strcmp(argv[0], "recon")) {
+		/* From cron or a timer: syslog, and stderr as the spec asks
+		 * (reconciliation.md 13); a run with nothing to do is silent. */
+		log_open("keymail", 1);
 		rc = do_recon(&c, argc, argv);
+	}
 	else
 		usage();
 	conf_free(&c);
