@@ -261,7 +261,7 @@ rs_hand_out(struct rrun *r, const struct rpeer *p,
 static int
 fpr_cmp(const struct store_fpr *a, const struct store_fpr *b)
 {
-	int c = memcmp(a->v, b->v, a->len < b->len ? a->len : b->len);
+	int c = memcmp(a->fpr, b->fpr, a->len < b->len ? a->len : b->len);
 
 	if (c != 0)
 		return c;
@@ -350,7 +350,7 @@ rs_decide_keys(struct rrun *r, const struct rpeer *p,
 		goto out;
 	budget = c->recon_max_keys > used ? (uint32_t)(c->recon_max_keys - used) : 0;
 	for (i = 0; i < n; i++) {
-		pgp_hex(fprs[i].v, fprs[i].len, hex);
+		pgp_hex(fprs[i].fpr, fprs[i].len, hex);
 		if (!ki.found[i]) {
 			skip[ns++] = fprs[i];	/* gone from the store since */
 		} else if (sessions[i] >= KM_RECON_FUTILE_SESSIONS &&
@@ -504,7 +504,7 @@ rs_send_keys(struct rrun *r, const struct rpeer *p,
 			    pgp_armor_size(ki.len[i]) > c->sync_max_message_size)) {
 				/* Gone, or grown too large since it was
 				 * decided: given up for this session. */
-				pgp_hex(ki.fprs[i].v, ki.fprs[i].len, hex);
+				pgp_hex(ki.fprs[i].fpr, ki.fprs[i].len, hex);
 				log_warnx("recon: %s not sent to %s: %s", hex,
 				    p->addr, ki.data[i] == NULL ? "no longer "
 				    "in the store" : "larger than "

@@ -43,29 +43,7 @@ store_recon_session_free(struct store_recon_session *ss)
 	buf_free(&ss->out_mail);
 }
 
-/* ---- transactions and the lock ---------------------------------------- */
-
-enum store_status
-store_begin(struct store *s)
-{
-	return q(s, "begin", "BEGIN", NULL, 0, NULL);
-}
-
-enum store_status
-store_commit(struct store *s)
-{
-	enum store_status st = q(s, "commit", "COMMIT", NULL, 0, NULL);
-
-	if (st != STORE_OK)
-		pg_rollback(s);
-	return st;
-}
-
-void
-store_rollback(struct store *s)
-{
-	pg_rollback(s);
-}
+/* ---- the lock (transactions: store_begin etc. in pending.c) ---------- */
 
 #define STR_(x)		#x
 #define STR(x)		STR_(x)
@@ -207,10 +185,10 @@ fpr_set(struct store_fpr *f, const PGresult *r, int row, int col)
 {
 	size_t n = (size_t)PQgetlength(r, row, col);
 
-	if (n > sizeof(f->v))
+	if (n > sizeof(f->fpr))
 		n = 0;
-	memcpy(f->v, PQgetvalue(r, row, col), n);
-	f->len = (uint8_t)n;
+	memcpy(f->fpr, PQgetvalue(r, row, col), n);
+	f->len = n;
 }
 
 enum store_status
@@ -255,7 +233,7 @@ fpr_array(struct barr *a, const struct store_fpr *fprs, size_t n)
 
 	barr_init(a, OID_BYTEA);
 	for (i = 0; i < n; i++)
-		barr_add(a, fprs[i].v, fprs[i].len);
+		barr_add(a, fprs[i].fpr, fprs[i].len);
 }
 
 enum store_status
@@ -703,7 +681,7 @@ store_recon_futile_sent(struct store *s, const char *peer,
 
 	p_init(&p);
 	p_text(&p, peer);
-	p_bytea(&p, fpr->v, fpr->len);
+	p_bytea(&p, fpr->fpr, fpr->len);
 	p_bytea(&p, digest, 32);
 	p_int8(&p, now);
 	return q(s, "recon: futility memo", "INSERT INTO recon_futile AS f"

@@ -326,10 +326,11 @@ enum store_status store_merge_keys(struct store *s,
  * the processes that work on one peer.
  */
 
-/* A primary key fingerprint (20 octets for v4, 32 for v6). */
+/* A primary key fingerprint (20 octets for v4, 32 for v6); owner control
+ * and reconciliation both use it. */
 struct store_fpr {
-	uint8_t v[32];
-	uint8_t len;
+	uint8_t fpr[32];
+	size_t len;
 };
 
 enum store_recon_role {
@@ -401,10 +402,8 @@ struct store_recon_peer {
 	int64_t busy_sent;		/* last ABORT busy to it (0: never) */
 };
 
-/* Transactions for a group of the writes below. */
-enum store_status store_begin(struct store *s);
-enum store_status store_commit(struct store *s);
-void store_rollback(struct store *s);
+/* Transactions for a group of the writes below: store_begin,
+ * store_commit, store_rollback (declared with owner control's, below). */
 
 /* The peer's session-level advisory lock (held across transactions,
  * released by store_recon_unlock or the connection's end). Blocks. */
@@ -576,12 +575,6 @@ enum store_status store_owner_begin(struct store *s, const uint8_t *fpr,
     size_t fprlen, struct store_owner *o);
 enum store_status store_owner_commit(struct store *s);
 void store_owner_rollback(struct store *s);
-
-/* Fingerprints of keys. */
-struct store_fpr {
-	uint8_t fpr[32];
-	size_t len;
-};
 
 struct store_fprs {
 	struct store_fpr *v;
