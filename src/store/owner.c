@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "util/xalloc.h"
+#include "recon/recon.h"
 #include "store/pg_internal.h"
 #include "store/store.h"
 
@@ -259,19 +260,25 @@ store_published_put(struct store *s, int64_t key_id, const uint8_t *data,
     size_t len, const char *primary_uid, bool revoked)
 {
 	struct params p;
+	uint8_t digest[32];
 
+	/* The reconciliation digest (sql/041-recon-published.sql) goes with
+	 * the copy's bytes, in the same statement (reconciliation.md 5.2). */
+	if (recon_key_digest(data, len, digest) == -1)
+		memset(digest, 0, sizeof(digest));
 	p_init(&p);
 	p_int8(&p, key_id);
 	p_bytea(&p, data, len);
 	p_text(&p, primary_uid);
 	p_bool(&p, revoked);
+	p_bytea(&p, digest, sizeof(digest));
 	/* clock_timestamp(): as merges do, so LAST sees it as recent. */
 	return q(s, "owner: publish", "INSERT INTO published (key_id, data,"
-	    " primary_uid, revoked, changed) VALUES ($1, $2, $3, $4,"
-	    " clock_timestamp()) ON CONFLICT (key_id) DO UPDATE SET"
+	    " primary_uid, revoked, digest, changed) VALUES ($1, $2, $3, $4,"
+	    " $5, clock_timestamp()) ON CONFLICT (key_id) DO UPDATE SET"
 	    " data = EXCLUDED.data, primary_uid = EXCLUDED.primary_uid,"
-	    " revoked = EXCLUDED.revoked, changed = EXCLUDED.changed",
-	    &p, 0, NULL);
+	    " revoked = EXCLUDED.revoked, digest = EXCLUDED.digest,"
+	    " changed = EXCLUDED.changed", &p, 0, NULL);
 }
 
 enum store_status
