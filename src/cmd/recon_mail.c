@@ -826,6 +826,8 @@ cmd_recon_mail(const struct conf *c, cmd_store_fn get_store, void *arg,
 		goto done;
 	}
 	ctx.store = s;
+	/* The set is the policy's public copies (spec 5.1), as for lookups. */
+	store_set_view(s, (enum store_policy)c->policy);
 	rc = rs_peer_key(&x.r, x.p, &key, &why);
 	if (rc == -1) {
 		st = STORE_TEMPFAIL;

@@ -84,51 +84,46 @@ rs_sid_hex(uint64_t sid, char out[17])
 	snprintf(out, 17, "%016llx", (unsigned long long)sid);
 }
 
+/*
+ * The peer's key as our store holds it (spec 3.4): the union under its
+ * configured fingerprint, whatever the policy shows to lookups (in
+ * trusted mode a peer's key that nobody claimed here is stored but not
+ * published; its revocations are in the union all the same).
+ */
 int
 rs_peer_key(struct rrun *r, const struct rpeer *p, struct pgp_key **key,
     const char **why)
 {
-	struct store_keys ks;
+	struct store_key sk;
 	enum store_status st;
 	enum pgp_status pst;
 	struct pgp_key *k;
 	char detail[256];
-	size_t i;
-	int rc = 0;
 
 	*key = NULL;
 	*why = "is not in the store";
-	st = store_get_by_fpr(r->ctx->store, p->fpr, 20, 16, &ks);
-	if (st == STORE_NOTFOUND || st == STORE_TOOMANY)
+	st = store_get_union(r->ctx->store, p->fpr, 20, &sk);
+	if (st == STORE_NOTFOUND)
 		return 0;
 	if (st != STORE_OK)
 		return -1;
-	for (i = 0; i < ks.n && rc == 0; i++) {
-		k = pgp_key_parse_one(ks.v[i].data, ks.v[i].len, &r->ctx->lim,
-		    &pst);
-		if (k == NULL)
-			continue;
-		/* A key that only holds it as a subkey is not it. */
-		if (k->pub.fprlen != 20 || memcmp(k->pub.fpr, p->fpr, 20) != 0) {
-			pgp_key_free(k);
-			continue;
-		}
-		if (pgp_key_check(k, r->now, detail, sizeof(detail)) != PGP_OK)
-			*why = "is in the store but has no valid self-signature";
-		else if (k->revoked)
-			*why = "is revoked";
-		else if (k->expires != 0 && (time_t)k->expires <= r->now)
-			*why = "has expired";
-		else {
-			*key = k;
-			*why = NULL;
-			rc = 1;
-			continue;
-		}
-		pgp_key_free(k);
+	k = pgp_key_parse_one(sk.data, sk.len, &r->ctx->lim, &pst);
+	free(sk.data);
+	if (k == NULL)
+		return 0;
+	if (pgp_key_check(k, r->now, detail, sizeof(detail)) != PGP_OK)
+		*why = "is in the store but has no valid self-signature";
+	else if (k->revoked)
+		*why = "is revoked";
+	else if (k->expires != 0 && (time_t)k->expires <= r->now)
+		*why = "has expired";
+	else {
+		*key = k;
+		*why = NULL;
+		return 1;
 	}
-	store_keys_free(&ks);
-	return rc;
+	pgp_key_free(k);
+	return 0;
 }
 
 /* ---- our set -------------------------------------------------------- */

@@ -90,6 +90,35 @@ store_recon_unlock(struct store *s, const char *peer)
 
 /* ---- the digest scan ------------------------------------------------ */
 
+/*
+ * The set this server reconciles (reconciliation.md 5.1): every key's
+ * public copy under the policy the store's view names (owner-control.md
+ * 2, store_set_view). open: every key as stored (keys.data, keys.digest)
+ * but those whose owner HIDs them; trusted: the published copies
+ * (published.data, published.digest) of visible keys; verified, not
+ * offered yet: nothing. Columns: row id, fingerprint, digest, data. Keys
+ * without a public copy, and the revocation-only copies that outgoing
+ * sync sends for hidden or unclaimed revoked keys, are not elements:
+ * reconciliation never sends them.
+ */
+static const char *
+recon_set(const struct store *s)
+{
+	switch (s->view) {
+	case STORE_POLICY_OPEN:
+		return "SELECT k.id, k.fingerprint, k.digest, k.data FROM keys k"
+		    " WHERE NOT EXISTS (SELECT 1 FROM owner o WHERE o.key_id ="
+		    " k.id AND o.state = 'hidden')";
+	case STORE_POLICY_TRUSTED:
+		return "SELECT k.id, k.fingerprint, pb.digest, pb.data FROM keys k"
+		    " JOIN owner o ON o.key_id = k.id AND o.state = 'visible'"
+		    " JOIN published pb ON pb.key_id = k.id";
+	default:
+		return "SELECT k.id, k.fingerprint, k.digest, k.data FROM keys k"
+		    " WHERE false";
+	}
+}
+
 static uint32_t
 be32(const uint8_t *p)
 {
@@ -129,15 +158,18 @@ store_recon_scan(struct store *s, store_digest_cb cb, void *arg)
 	PGresult *res;
 	enum store_status st = STORE_OK;
 	const uint8_t *digest, *p;
-	char *buf = NULL;
+	char *buf = NULL, *sql;
 	int64_t row;
 	size_t off, skip;
 	int n, t, stop = 0, first = 1;
 
 	if (s->conn == NULL)
 		return q(s, "recon: scan", "SELECT 1", NULL, 0, NULL);
-	res = PQexec(s->conn, "COPY (SELECT id, digest FROM keys) TO STDOUT "
-	    "(FORMAT binary)");
+	sql = xasprintf("COPY (SELECT e.id, e.digest FROM (%s) AS e(id,"
+	    " fingerprint, digest, data)) TO STDOUT (FORMAT binary)",
+	    recon_set(s));
+	res = PQexec(s->conn, sql);
+	free(sql);
 	if (res == NULL || PQresultStatus(res) != PGRES_COPY_OUT) {
 		st = pg_classify(s, res, "recon: scan");
 		PQclear(res);
@@ -245,6 +277,7 @@ store_recon_keyinfo(struct store *s, const struct store_fpr *fprs, size_t n,
 	PGresult *res;
 	enum store_status st;
 	struct store_fpr f;
+	char *sql;
 	int r, stop = 0;
 
 	if (n == 0)
@@ -252,11 +285,17 @@ store_recon_keyinfo(struct store *s, const struct store_fpr *fprs, size_t n,
 	fpr_array(&a, fprs, n);
 	p_init(&p);
 	p_barr(&p, OID_BYTEA_ARRAY, &a);
-	st = q(s, "recon: keys", with_data ?
-	    "SELECT fingerprint, digest, data FROM keys"
-	    " WHERE fingerprint = ANY($1::bytea[])" :
-	    "SELECT fingerprint, digest, octet_length(data)::int8 FROM keys"
-	    " WHERE fingerprint = ANY($1::bytea[])", &p, 1, &res);
+	/* Only elements of the set, as the set holds them: what leaves is
+	 * the public copy that outgoing sync would send (owner-control.md
+	 * 11), and a key hidden or unpublished since is not sent. */
+	sql = xasprintf(with_data ?
+	    "SELECT e.fingerprint, e.digest, e.data FROM (%s) AS e(id,"
+	    " fingerprint, digest, data) WHERE e.fingerprint = ANY($1::bytea[])" :
+	    "SELECT e.fingerprint, e.digest, octet_length(e.data)::int8 FROM"
+	    " (%s) AS e(id, fingerprint, digest, data)"
+	    " WHERE e.fingerprint = ANY($1::bytea[])", recon_set(s));
+	st = q(s, "recon: keys", sql, &p, 1, &res);
+	free(sql);
 	barr_free(&a);
 	if (st != STORE_OK)
 		return st;
