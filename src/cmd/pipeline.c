@@ -605,15 +605,21 @@ with_return_path(const struct pipeline_input *in, struct buf *raw)
 /* ---- reconciliation ---------------------------------------------------- */
 
 struct recon_db {
+	const struct conf *c;
 	struct pipeline_db *db;
 	struct pipeline_outcome *out;
 };
 
+/* The store, once the cheap checks passed; NULL (tempfail) also while the
+ * database was built for another policy: the set to reconcile is the
+ * policy's public copies (reconciliation.md 5.1, owner-control.md 2). */
 static struct store *
 recon_store(void *arg)
 {
 	struct recon_db *rd = arg;
 
+	if (!policy_ok(rd->c, rd->db, false, rd->out))
+		return NULL;
 	return db_rw(rd->db, rd->out);
 }
 
@@ -624,7 +630,7 @@ handle_recon(const struct conf *c, struct pipeline_db *db,
     const struct pipeline_input *in, const struct mail_msg *m,
     const char *parse_err, struct pipeline_outcome *out)
 {
-	struct recon_db rd = { db, out };
+	struct recon_db rd = { c, db, out };
 	enum cmd_run rr;
 
 	rr = cmd_recon_mail(c, recon_store, &rd, m, in->len, parse_err,

@@ -29,6 +29,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cmd/owner.h"
 #include "cmd/recon_internal.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -370,7 +371,7 @@ cmd_recon(const struct conf *c, time_t now, const struct cmd_recon_opts *o)
 	const struct rpeer *only = NULL;
 	enum store_status st;
 	char why[512];
-	bool refused;
+	bool refused, match = false, deferred = false;
 	size_t i;
 	int rc;
 
@@ -411,6 +412,15 @@ cmd_recon(const struct conf *c, time_t now, const struct cmd_recon_opts *o)
 			st = list_peer(&r, &r.peers[i]);
 		goto out;
 	}
+	/* The set is the policy's public copies (spec 5.1): nothing starts
+	 * or leaves while they are built for another policy, as for sync
+	 * (owner-control.md 2). */
+	st = owner_policy_check(c, s, &match, why, sizeof(why));
+	if (st == STORE_OK && !match) {
+		log_warnx("recon: %s", why);
+		deferred = true;
+		goto out;
+	}
 	/* Our public key in our store, silently (spec 3.3). */
 	st = cmd_server_key_publish(&ctx, &r.me, &refused);
 	if (st == STORE_OK)
@@ -426,7 +436,7 @@ out:
 	if (st != STORE_OK)
 		log_warnx("recon: database: %s", store_errmsg(s));
 	store_close(s);
-	rc = st != STORE_OK || r.mail_tempfail;
+	rc = st != STORE_OK || r.mail_tempfail || deferred;
 	rrun_free(&r);
 	return rc ? CMD_RUN_TEMPFAIL : CMD_RUN_OK;
 }
