@@ -37,7 +37,8 @@
 -- owner runs initdb. See README, "Least privilege".
 --
 -- Privileges, table by table (sql/001-schema.sql, 002-sync.sql,
--- 003-ratelimit.sql, 040-recon.sql):
+-- 003-ratelimit.sql, 020-owner.sql, 040-recon.sql,
+-- 041-recon-published.sql):
 --   keys                      filter: SELECT, INSERT, UPDATE (a merge
 --                             rewrites the key's row; it never deletes)
 --                             sync: SELECT (the data it sends)
@@ -70,6 +71,10 @@
 --                             recon: SELECT, INSERT, UPDATE, DELETE
 --   keys, keyids, key_words, key_uids, keys_id_seq, sync_queue
 --                             recon: as the filter (the server key's merge)
+--   policy, suppressed, blocked
+--                             recon: SELECT (the set; the key's merge)
+--   owner, published, held    recon: SELECT, INSERT, UPDATE (trusted mode:
+--                             the server key is claimed and shown)
 --   schema_version            none of them (initdb is the owner's)
 -- Advisory locks (per-key merges, one sync run at a time, one process per
 -- recon peer) need no grant.
@@ -138,3 +143,8 @@ GRANT USAGE ON SEQUENCE keys_id_seq TO keymail_recon;
 GRANT SELECT, INSERT, UPDATE ON sync_queue TO keymail_recon;
 GRANT SELECT, INSERT, UPDATE, DELETE ON recon_sessions, recon_peers,
     recon_keys, recon_futile TO keymail_recon;
+-- The policy's public copies are the set (reconciliation.md 5.1), and in
+-- trusted mode keymail recon claims and shows our own server key when
+-- nobody has (cmd/serverkey.c), as an owner command would.
+GRANT SELECT ON policy, suppressed, blocked TO keymail_recon;
+GRANT SELECT, INSERT, UPDATE ON owner, published, held TO keymail_recon;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/owner.h"
 #include "recon/recon.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -158,6 +159,50 @@ out:
 	return rc;
 }
 
+/*
+ * In trusted mode a key nobody claimed is stored but not published
+ * (owner-control.md 2), so peers could not GET our key and it would not
+ * be in the set we reconcile. This server owns its key: an unclaimed one
+ * is claimed (its published copy is the whole key: it carries only
+ * self-material) and shown, as SHOW by its owner would, and queued for
+ * sync. A key its operator HIDs stays hidden. Open mode needs nothing.
+ */
+static enum store_status
+server_key_show(struct cmd_ctx *ctx, const struct recon_server_key *k)
+{
+	struct store_owner o;
+	struct pgp_key *unionk;
+	enum store_status st;
+
+	if (owner_policy(ctx->conf) != STORE_POLICY_TRUSTED)
+		return STORE_OK;
+	st = store_owner_begin(ctx->store, k->signer.fpr, 20, &o);
+	if (st != STORE_OK)
+		return st == STORE_NOTFOUND ? STORE_OK : st;
+	if (o.state != STORE_UNCLAIMED) {
+		store_owner_rollback(ctx->store);
+		store_owner_free(&o);
+		return STORE_OK;
+	}
+	if ((unionk = owner_key_load(ctx, o.data, o.len)) == NULL)
+		st = STORE_ERROR;
+	if (st == STORE_OK && !o.claimed)
+		st = owner_claim(ctx, &o, unionk);
+	o.state = STORE_VISIBLE;
+	if (st == STORE_OK)
+		st = store_owner_put(ctx->store, &o);
+	if (st == STORE_OK && ctx->sync_enqueue)
+		st = store_sync_enqueue(ctx->store, o.key_id, ctx->sync_trail,
+		    ctx->sync_ntrail);
+	if (st == STORE_OK)
+		st = store_owner_commit(ctx->store);
+	else
+		store_owner_rollback(ctx->store);
+	pgp_key_free(unionk);
+	store_owner_free(&o);
+	return st;
+}
+
 enum store_status
 cmd_server_key_publish(struct cmd_ctx *ctx, const struct recon_server_key *k,
     bool *refused)
@@ -181,6 +226,8 @@ cmd_server_key_publish(struct cmd_ctx *ctx, const struct recon_server_key *k,
 		    (int)(r.body.len > 300 ? 300 : r.body.len),
 		    (const char *)r.body.data);
 	}
+	if (st == STORE_OK && !*refused)
+		st = server_key_show(ctx, k);
 	cmd_result_free(&r);
 	buf_free(&pub);
 	return st;
