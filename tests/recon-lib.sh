@@ -84,11 +84,19 @@ recon_time() {
 	RECON_OFFSET=$1
 }
 
-# The clock the next keymail runs see (spec 4.3): faketime around the
-# real binary (inside the switch to the keymail user, so that libfaketime's
-# shared memory belongs to it) and KEYMAIL_NOW, moved by the same offset.
+# The clock the next keymail runs see (spec 4.3): faketime's library
+# preloaded into the real binary (inside the switch to the keymail user)
+# and KEYMAIL_NOW, moved by the same offset. Not the faketime wrapper: it
+# makes a named semaphore and shared memory per run, /dev/shm/faketime_*_PID,
+# that a run killed with SIGKILL (710) leaves behind, and a later wrapper
+# whose PID repeats that one fails with "sem_open: File exists" (exit 1).
+# Without the wrapper libfaketime shares nothing between processes.
+RECON_LIBFAKETIME=
+for _l in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+	[ -e "$_l" ] && { RECON_LIBFAKETIME=$_l; break; }
+done
 recon_now() { echo $((RECON_NOW0 + RECON_OFFSET)); }
-recon_prefix() { echo "${KM_EXEC_PREFIX:+$KM_EXEC_PREFIX }faketime -f +${RECON_OFFSET}s"; }
+recon_prefix() { echo "${KM_EXEC_PREFIX:+$KM_EXEC_PREFIX }env LD_PRELOAD=$RECON_LIBFAKETIME FAKETIME=+${RECON_OFFSET}s"; }
 
 recon_shuttle() {
 	$PY "$KM_TOP/tests/recon-shuttle.py" --outbox "$T/outbox" --keymail "$KEYMAIL" \
