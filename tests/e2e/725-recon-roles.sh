@@ -3,7 +3,8 @@
 # `keymail recon` need): at A the filter connects as a keymail_filter
 # member and the timer's `keymail recon` as a keymail_recon member; a
 # whole session, a second one a day later, and the expiry of old sessions
-# work, and the filter role cannot delete reconciliation state. Roles are
+# work, also in trusted mode (where keymail recon claims our server key),
+# and the filter role cannot delete reconciliation state. Roles are
 # global to a cluster, so this runs on a private server.
 . "$KM_TOP/tests/lib.sh"
 . "$KM_TOP/tests/faultlib.sh"
@@ -54,6 +55,20 @@ recon_time $((90000 + 8 * 86400))
 recon_run a
 check_eq "a week later as kmrecon" "$rc" 0
 check_eq "sessions ended over 7 days ago are forgotten" "$(psql "$DBA" -qAtc "select count(*) from recon_sessions where created < $(($(recon_now) - 7 * 86400))")" 0
+# Trusted mode (the owner changes the policy): keymail recon as kmrecon
+# claims and shows our server key, and a session runs under both roles.
+sed "s|^database = .*|database = $DBA|" "$T/afilter.conf" >"$T/aowner.conf"
+for f in aowner afilter a; do echo "policy = trusted" >>"$T/$f.conf"; done
+"$KEYMAIL" -c "$T/aowner.conf" initdb --change-policy >/dev/null 2>>"$T/a.conf.log"
+check_eq "A changed to trusted (by the owner)" "$?" 0
+recon_time $((90000 + 8 * 86400 + 3600))
+recon_run a pgp-public-keys@b.keys.test
+check_eq "trusted: keymail recon as kmrecon" "$rc" 0
+check_eq "trusted: our server key claimed and shown by kmrecon" \
+    "$(psql "$DBA" -qAtc "select o.state from owner o join keys k on k.id = o.key_id where k.fingerprint = '\\x$(echo "$FPR_a" | tr A-F a-f)'")" visible
+shuttle
+check_eq "trusted: filters as kmfilter and the owner" "$rc" 0
+check "trusted: A's end line (by its filter)" end_last afilter "(initiator) ok: "
 psql "$DBA user=kmfilter" -qAtc "delete from recon_sessions" >/dev/null 2>&1
 check "the filter role cannot delete sessions" test $? -ne 0
 psql "$DBA user=kmfilter" -qAtc "delete from keys" >/dev/null 2>&1
