@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/hex.h"
 #include "recon/recon.h"
 
 #define KEYFILE_MAGIC	"keymail-server-key 1\n"
@@ -26,11 +27,9 @@ static const uint8_t ed25519_oid[10] = {
 static int
 hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;		/* upper case is refused: the format says lower */
+	if (c >= 'A' && c <= 'F')
+		return -1;	/* upper case is refused: the format says lower */
+	return hex_digit(c);
 }
 
 int

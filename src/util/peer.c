@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/hex.h"
 #include "util/limits.h"
 #include "util/peer.h"
 #include "util/xalloc.h"
@@ -121,18 +122,6 @@ peer_parse(const char *value, struct peer *out, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 recon_peer_parse(const char *value, char **addr, uint8_t fpr[20], char *err,
     size_t errlen)
@@ -163,7 +152,7 @@ recon_peer_parse(const char *value, char **addr, uint8_t fpr[20], char *err,
 		return -1;
 	}
 	for (i = 0; i < 20; i++) {
-		int hi = hexdigit(f[2 * i]), lo = hexdigit(f[2 * i + 1]);
+		int hi = hex_digit(f[2 * i]), lo = hex_digit(f[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			snprintf(err, errlen, "the fingerprint must be exactly "
