@@ -170,21 +170,26 @@ has_good_revocation(const struct pgp_key *key, const uint8_t *body, size_t len)
 }
 
 /*
- * Trusted mode (owner-control.md 7.2): the union merges as always (not
- * queued for the peers: what leaves is decided by the published copy),
- * then a claimed key's published copy takes its revocations and newer
- * self-signatures, and the rest waits as held items. The reply says only
- * "received" or "revocation published", never whether the key was known,
- * claimed or changed (the totals stay zero).
+ * Trusted and verified mode: the union merges as always (not queued for
+ * the peers: what leaves is decided by the published copy), then
+ *  - trusted (owner-control.md 7.2): a claimed key's published copy takes
+ *    its revocations and newer self-signatures, and the rest waits as
+ *    held items. The reply says only "received" or "revocation
+ *    published", never whether the key was known, claimed or changed
+ *    (the totals stay zero);
+ *  - verified (8): the key's verified copy is rebuilt, and the sender, if
+ *    it is an address of the key not yet bound to it, gets a verification
+ *    mail; the reply also lists each address of the key with its state
+ *    (8.2), never a user ID's name.
  */
 static int
-on_key_trusted(struct add_state *s, struct pgp_key *key, const char *why)
+on_key_owned(struct add_state *s, struct pgp_key *key, const char *why)
 {
 	struct pgp_merge_counts counts;
 	struct owner_absorbed res;
 	enum store_status sst;
 	char hex[65], reason[640];
-	bool keyrev;
+	bool keyrev, verified = owner_policy(s->ctx->conf) == STORE_POLICY_VERIFIED;
 
 	memset(&counts, 0, sizeof(counts));
 	memset(&res, 0, sizeof(res));
@@ -196,7 +201,10 @@ on_key_trusted(struct add_state *s, struct pgp_key *key, const char *why)
 		return 0;
 	}
 	keyrev = pgp_key_has_key_revocation(key);
-	if (sst == STORE_OK)
+	if (sst == STORE_OK && verified)
+		sst = owner_verified_add(s->ctx, key, keyrev &&
+		    counts.new_revocations > 0, s->r, &s->lines);
+	else if (sst == STORE_OK)
 		sst = owner_absorb(s->ctx, key, keyrev && counts.new_revocations > 0,
 		    &res);
 	if (sst != STORE_OK) {
@@ -205,8 +213,9 @@ on_key_trusted(struct add_state *s, struct pgp_key *key, const char *why)
 		return 1;
 	}
 	pgp_hex(key->pub.fpr, key->pub.fprlen, hex);
-	buf_printf(&s->lines, "Key %s\n    %s\n", hex, keyrev || res.revocations ?
-	    "revocation published" : "received");
+	if (!verified)
+		buf_printf(&s->lines, "Key %s\n    %s\n", hex, keyrev ||
+		    res.revocations ? "revocation published" : "received");
 	if (*why)
 		buf_printf(&s->lines, "    dropped: %s\n", why);
 	s->r->keys_stored++;
@@ -249,8 +258,8 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 		return 0;
 	}
 	memset(&counts, 0, sizeof(counts));
-	if (owner_policy(s->ctx->conf) == STORE_POLICY_TRUSTED)
-		return on_key_trusted(s, key, why);
+	if (owner_policy(s->ctx->conf) != STORE_POLICY_OPEN)
+		return on_key_owned(s, key, why);
 	/* What a merge adds goes to our peers too (spec 4.5), unless no
 	 * peer is configured: then nothing would ever empty the queue. */
 	if (s->ctx->sync_enqueue)
@@ -540,6 +549,12 @@ add_finish(struct add_state *s, struct cmd_result *r)
 		/* Nothing about what the store held or gained (7.2). */
 		buf_puts(b, "Your keys were received. This server publishes a key "
 		    "only once its owner\nhas claimed it (see HELP).\n");
+	} else if (r->keys_stored != 0 &&
+	    owner_policy(s->ctx->conf) == STORE_POLICY_VERIFIED) {
+		buf_puts(b, "Your keys were received. This server publishes a key's "
+		    "user ID only once\nits address has confirmed it; every key is "
+		    "served by its fingerprint\nor key ID without the others (see "
+		    "HELP).\n");
 	} else if (r->keys_stored == 0) {
 		r->suffix = ", failed";
 		if (s->blocks == 0 && s->secret_blocks == 0)

@@ -40,6 +40,10 @@ struct cmd_ctx {
 	bool sync_enqueue;
 	char *const *sync_trail;
 	size_t sync_ntrail;
+	/* ADD: the reply address (Reply-To, else From), which verified
+	 * mode mails a verification (owner-control.md 8.2); NULL for
+	 * INCREMENTAL and keymail import: never any mail. */
+	const char *reply_to;
 };
 
 /*

@@ -165,6 +165,111 @@ confirm_notify(struct cmd_ctx *ctx, const struct store_pending *p,
 	return st;
 }
 
+/* A verification token (8.2): the address is bound to the key, taken off
+ * any other key (C21), and the copies of both are rebuilt. */
+static enum store_status
+confirm_verify(struct cmd_ctx *ctx, const struct store_pending *p,
+    const uint8_t hash[32], const char *to, struct cmd_result *r)
+{
+	struct store_owner o;
+	struct store_pending taken;
+	struct store_strings addrs;
+	struct store_fprs moved;
+	struct pgp_key *un = NULL;
+	enum store_status st;
+	char fpr[65];
+	bool ok, changed, still = false;
+	size_t i;
+
+	memset(&moved, 0, sizeof(moved));
+	memset(&addrs, 0, sizeof(addrs));
+	st = begin_take(ctx, p, hash, to, r, &o, &taken, &ok);
+	if (st != STORE_OK || !ok)
+		return st;
+	pgp_hex(p->fpr, p->fprlen, fpr);
+	if ((un = owner_key_load(ctx, o.data, o.len)) == NULL)
+		st = STORE_ERROR;
+	if (st == STORE_OK) {
+		owner_key_addresses(un, &addrs);
+		for (i = 0; i < addrs.n; i++)
+			still = still || owner_address_equal(addrs.v[i], taken.address);
+	}
+	if (st == STORE_OK && still) {
+		st = store_binding_put(ctx->store, o.key_id, taken.address, &moved);
+		if (st == STORE_OK)
+			st = owner_verified_refresh(ctx, &o, un, &changed);
+		if (st == STORE_OK && changed && ctx->sync_enqueue)
+			st = store_sync_enqueue(ctx->store, o.key_id, NULL, 0);
+	}
+	/* Commit even when the address is gone: the token is spent. */
+	if (st == STORE_OK)
+		st = store_owner_commit(ctx->store);
+	else
+		store_owner_rollback(ctx->store);
+	/* The keys the address left, each in its own transaction. */
+	for (i = 0; st == STORE_OK && i < moved.n; i++)
+		st = owner_verified_refresh_key(ctx, moved.v[i].fpr, moved.v[i].len,
+		    false);
+	if (st == STORE_OK && still)
+		buf_printf(&r->body, "The address %s is now published with key %s.\n",
+		    taken.address, fpr);
+	else if (st == STORE_OK) {
+		r->suffix = ", failed";
+		buf_printf(&r->body, "The address %s is no longer an address of a "
+		    "user ID of key %s;\nnothing was published.\n", taken.address,
+		    fpr);
+	}
+	if (st == STORE_OK)
+		log_info("CONFIRM: %s %s with key %s", taken.address, still ?
+		    "published" : "not published (no such user ID)", fpr);
+	pgp_key_free(un);
+	store_strings_free(&addrs);
+	store_fprs_free(&moved);
+	store_pending_free(&taken);
+	store_owner_free(&o);
+	return st;
+}
+
+/* An unpublish token (8.2): the address leaves every key. */
+static enum store_status
+confirm_unpublish(struct cmd_ctx *ctx, const uint8_t hash[32], const char *to,
+    struct cmd_result *r)
+{
+	struct store_pending taken;
+	struct store_fprs keys;
+	enum store_status st;
+	size_t i;
+
+	memset(&keys, 0, sizeof(keys));
+	memset(&taken, 0, sizeof(taken));
+	if ((st = store_begin(ctx->store)) != STORE_OK)
+		return st;
+	st = store_pending_take(ctx->store, hash, ctx->now, &taken);
+	if (st == STORE_NOTFOUND) {
+		store_rollback(ctx->store);
+		return bad_token(ctx, to, r);
+	}
+	if (st == STORE_OK)
+		st = store_binding_drop_address(ctx->store, taken.address, &keys);
+	if (st == STORE_OK)
+		st = store_commit(ctx->store);
+	else
+		store_rollback(ctx->store);
+	for (i = 0; st == STORE_OK && i < keys.n; i++)
+		st = owner_verified_refresh_key(ctx, keys.v[i].fpr, keys.v[i].len,
+		    false);
+	if (st == STORE_OK) {
+		buf_printf(&r->body, "The address %s is no longer published with any "
+		    "key here.\nCopies that other keyservers hold already are not "
+		    "removed.\n", taken.address);
+		log_info("CONFIRM: %s unpublished (%zu key(s))", taken.address,
+		    keys.n);
+	}
+	store_fprs_free(&keys);
+	store_pending_free(&taken);
+	return st;
+}
+
 enum store_status
 owner_confirm(struct cmd_ctx *ctx, const struct mail_msg *m,
     const struct owner_cmd *oc, const char *to, struct cmd_result *r)
@@ -207,6 +312,12 @@ owner_confirm(struct cmd_ctx *ctx, const struct mail_msg *m,
 		st = confirm_challenge(ctx, &p, hash, to, r);
 	else if (!strcmp(p.kind, "notify"))
 		st = confirm_notify(ctx, &p, hash, to, r);
+	else if (!strcmp(p.kind, OWNER_MAIL_VERIFY) &&
+	    owner_policy(ctx->conf) == STORE_POLICY_VERIFIED)
+		st = confirm_verify(ctx, &p, hash, to, r);
+	else if (!strcmp(p.kind, OWNER_MAIL_UNPUBLISH) &&
+	    owner_policy(ctx->conf) == STORE_POLICY_VERIFIED)
+		st = confirm_unpublish(ctx, hash, to, r);
 	else
 		st = bad_token(ctx, to, r);
 	store_pending_free(&p);

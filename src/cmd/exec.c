@@ -52,30 +52,46 @@ claim_if_needed(struct cmd_ctx *ctx, struct store_owner *o,
 	return owner_claim(ctx, o, unionk);
 }
 
+/* Verified mode: HIDE unpublishes every binding of the key (8.2); the
+ * key stays available by its fingerprint, without user IDs. */
+static enum store_status
+hide_verified(struct cmd_ctx *ctx, struct store_owner *o,
+    const struct pgp_key *unionk, struct cmd_result *r)
+{
+	enum store_status st;
+	size_t n = 0;
+	bool changed;
+	char hex[65];
+
+	pgp_hex(unionk->pub.fpr, unionk->pub.fprlen, hex);
+	st = store_binding_drop_key(ctx->store, o->key_id, &n);
+	if (st == STORE_OK)
+		st = owner_verified_refresh(ctx, o, unionk, &changed);
+	if (st == STORE_OK && changed && ctx->sync_enqueue)
+		st = store_sync_enqueue(ctx->store, o->key_id, NULL, 0);
+	if (st == STORE_OK)
+		buf_printf(&r->body, "Every address of key %s is unpublished here "
+		    "(%zu).\nThe key itself is still served by its fingerprint, "
+		    "without user IDs.\nCopies that other keyservers hold already "
+		    "are not removed.\n", hex, n);
+	return st;
+}
+
 /* NOTIFY <addr>: the address token and its mail (9), counted now so that
  * the reply can say whether it goes out. */
 static enum store_status
 notify_request(struct cmd_ctx *ctx, const struct owner_cmd *oc,
     const char *addr, const char *by, struct cmd_result *r)
 {
-	struct store_pending p;
 	struct owner_token_fields tf;
-	struct cmd_mail *mm;
 	struct buf block;
 	enum store_status st = STORE_OK;
 	const char *fprs[1] = { oc->fpr };
-	char tok[33];
-	uint8_t hash[32], fpr[32];
-	size_t fprlen = strlen(oc->fpr) / 2, i;
-	time_t expires;
+	char *command;
+	uint8_t fpr[32];
+	size_t fprlen = owner_fpr_octets(oc->fpr, fpr);
 	int ok;
 
-	for (i = 0; i < fprlen; i++) {
-		unsigned v;
-
-		(void)sscanf(oc->fpr + 2 * i, "%2x", &v);
-		fpr[i] = (uint8_t)v;
-	}
 	ok = owner_mail_allow(ctx, OWNER_MAIL_NOTIFY, addr, fpr, fprlen, &st);
 	if (ok < 0)
 		return st;
@@ -85,50 +101,28 @@ notify_request(struct cmd_ctx *ctx, const struct owner_cmd *oc,
 		    addr);
 		return STORE_OK;
 	}
-	owner_token_new(tok, hash);
-	memset(&p, 0, sizeof(p));
-	snprintf(p.kind, sizeof(p.kind), "notify");
-	memcpy(p.fpr, fpr, fprlen);
-	p.fprlen = fprlen;
-	p.cls = -1;
-	p.address = xstrdup(addr);
-	p.command = owner_cmd_line(oc);
-	p.requested_by = xstrdup(by);
-	p.created = ctx->now;
-	p.expires = ctx->now + (time_t)ctx->conf->address_token_ttl;
-	expires = p.expires;
-	st = store_pending_add(ctx->store, &p, hash);
-	store_pending_free(&p);
-	if (st != STORE_OK)
-		return st;
 	memset(&tf, 0, sizeof(tf));
 	tf.command = "NOTIFY";
 	tf.fprs = fprs;
 	tf.nfprs = 1;
 	tf.address = addr;
-	tf.expires = expires;
-	tf.token = tok;
+	command = owner_cmd_line(oc);
 	buf_init(&block, 0);
-	owner_token_block(ctx, &tf, &block);
-	explicit_bzero(tok, sizeof(tok));
-	r->after = xreallocarray(r->after, r->nafter + 1, sizeof(*r->after));
-	mm = &r->after[r->nafter++];
-	memset(mm, 0, sizeof(*mm));
-	mm->to = xstrdup(addr);
-	mm->subject = xasprintf("keymail: confirm notifications for key %s",
-	    oc->fpr);
-	mm->text = xasprintf(
+	st = owner_address_token(ctx, "notify", fpr, fprlen, command, by, &tf,
+	    &block);
+	free(command);
+	if (st != STORE_OK) {
+		buf_free(&block);
+		return st;
+	}
+	owner_mail_after(r, addr, xasprintf("keymail: confirm notifications for "
+	    "key %s", oc->fpr), xasprintf(
 	    "Someone who holds the key %s asked this keyserver to send\n"
 	    "notices about that key to %s. Nothing happens unless\n"
 	    "you confirm it with the CONFIRM line below, sent as the Subject of\n"
 	    "a new mail. If you did not ask for this, ignore this mail.\n",
-	    oc->fpr, addr);
-	mm->part2 = (char *)buf_detach(&block, NULL);
-	mm->part2_type = "text/plain";
-	mm->part2_charset = "us-ascii";
-	mm->kind = OWNER_MAIL_NOTIFY;
-	memcpy(mm->fpr, fpr, fprlen);
-	mm->fprlen = fprlen;
+	    oc->fpr, addr), (char *)buf_detach(&block, NULL), OWNER_MAIL_NOTIFY,
+	    fpr, fprlen);
 	buf_printf(&r->body, "A confirmation mail goes to %s: notices start once "
 	    "its CONFIRM arrives.\n", addr);
 	return STORE_OK;
@@ -300,8 +294,13 @@ owner_execute(struct cmd_ctx *ctx, struct store_owner *o,
 	if (oc->kind != OWNER_CMD_REPLACE)
 		st = claim_if_needed(ctx, o, unionk);
 	switch (oc->kind) {
-	case OWNER_CMD_SHOW:
 	case OWNER_CMD_HIDE:
+		if (pol == STORE_POLICY_VERIFIED) {
+			st = hide_verified(ctx, o, unionk, r);
+			break;
+		}
+		/* FALLTHROUGH */
+	case OWNER_CMD_SHOW:
 		o->state = oc->kind == OWNER_CMD_SHOW ? STORE_VISIBLE : STORE_HIDDEN;
 		if (st == STORE_OK && before != STORE_VISIBLE)
 			st = queue_if_visible(ctx, o);

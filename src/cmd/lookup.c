@@ -83,6 +83,28 @@ key_has_uid_match(const struct cmd_ctx *ctx, const struct store_key *sk, const c
 	return hit;
 }
 
+/* Verified mode: the key bound to the address arg ("addr" or "<addr>")
+ * into out, *st STORE_NOTFOUND when none is; false if arg is no address. */
+static bool
+find_by_address(struct cmd_ctx *ctx, const char *arg, struct store_keys *out,
+    enum store_status *st)
+{
+	char addr[OWNER_ARG_MAX];
+	struct store_fpr f;
+	size_t n = strlen(arg);
+
+	if (n >= 2 && arg[0] == '<' && arg[n - 1] == '>') {
+		arg++;
+		n -= 2;
+	}
+	if (!owner_canon_address(arg, n, addr))
+		return false;
+	*st = store_binding_key(ctx->store, addr, &f);
+	if (*st == STORE_OK)
+		*st = store_get_by_fpr(ctx->store, f.fpr, f.len, 1, out);
+	return true;
+}
+
 /*
  * Resolve arg into keys (cmd.h cmd_find_keys); CMD_FIND_GET: for GET
  * (a revocation-only copy may answer). The store's view (store_set_view)
@@ -123,7 +145,16 @@ find_keys(struct cmd_ctx *ctx, const char *arg, unsigned flags, struct store_key
 		return CMD_FIND_ERROR;
 	}
 	keyspec_parse(arg, &ks);
-	switch (ks.kind) {
+	if (ks.kind == KEYSPEC_TEXT && owner_policy(c) == STORE_POLICY_VERIFIED) {
+		/* Verified mode (owner-control.md 8.1): a complete address,
+		 * published bindings only. */
+		if (!find_by_address(ctx, arg, out, st)) {
+			r->suffix = ", failed";
+			buf_puts(&r->body, "This server finds keys by complete e-mail "
+			    "address only (or by key ID\nor fingerprint).\n");
+			return CMD_FIND_ERROR;
+		}
+	} else switch (ks.kind) {
 	case KEYSPEC_BAD:
 		r->suffix = ", failed";
 		buf_printf(&r->body, "%s\n", ks.error);
@@ -245,6 +276,25 @@ cmd_armor_keys(struct cmd_ctx *ctx, const struct store_keys *ks, struct cmd_resu
 	free(out.data);
 }
 
+/* Verified mode, a copy without user IDs (owner-control.md 8.1). */
+static const char uidless_note[] =
+    "A key below has no published user ID: none of its addresses has\n"
+    "confirmed it here. GnuPG refuses to import a key without user IDs\n"
+    "(\"no user ID\"); a key it knows already is updated. To publish an\n"
+    "address of your key, send VERIFY <fingerprint> <address> and follow\n"
+    "the mail that goes to that address (see HELP).\n";
+
+static bool
+uidless_any(const struct cmd_ctx *ctx, const struct store_keys *ks)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (!owner_copy_has_uid(ctx, ks->v[i].data, ks->v[i].len))
+			return true;
+	return false;
+}
+
 enum store_status
 cmd_get(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 {
@@ -253,8 +303,12 @@ cmd_get(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 	enum cmd_found found;
 
 	st = cmd_find_keys(ctx, arg, CMD_FIND_GET, &ks, r, &found);
-	if (st == STORE_OK && found == CMD_FIND_FOUND)
+	if (st == STORE_OK && found == CMD_FIND_FOUND) {
 		cmd_armor_keys(ctx, &ks, r);
+		if (owner_policy(ctx->conf) == STORE_POLICY_VERIFIED &&
+		    *r->suffix == '\0' && uidless_any(ctx, &ks))
+			r->intro = owner_intro(ctx, uidless_note);
+	}
 	store_keys_free(&ks);
 	return st;
 }

@@ -196,3 +196,59 @@ cmd_mail_send(const struct cmd_ctx *ctx, const struct cmd_mail *m, bool *sent)
 	buf_free(&mail);
 	free(intro);
 }
+
+enum store_status
+owner_address_token(struct cmd_ctx *ctx, const char *kind, const uint8_t *fpr,
+    size_t fprlen, const char *command, const char *by,
+    struct owner_token_fields *tf, struct buf *block)
+{
+	struct store_pending p;
+	enum store_status st;
+	uint8_t hash[32];
+	char tok[33];
+
+	owner_token_new(tok, hash);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.kind, sizeof(p.kind), "%s", kind);
+	if (fprlen)
+		memcpy(p.fpr, fpr, fprlen);
+	p.fprlen = fprlen;
+	p.cls = -1;
+	p.address = xstrdup(tf->address);
+	p.command = xstrdup(command);
+	p.requested_by = xstrdup(by);
+	p.created = ctx->now;
+	p.expires = ctx->now + (time_t)ctx->conf->address_token_ttl;
+	st = store_pending_add(ctx->store, &p, hash);
+	if (st == STORE_OK) {
+		tf->expires = p.expires;
+		tf->token = tok;
+		owner_token_block(ctx, tf, block);
+		tf->token = NULL;
+	}
+	explicit_bzero(tok, sizeof(tok));
+	store_pending_free(&p);
+	return st;
+}
+
+void
+owner_mail_after(struct cmd_result *r, const char *to, char *subject,
+    char *text, char *part2, const char *kind, const uint8_t *fpr,
+    size_t fprlen)
+{
+	struct cmd_mail *mm;
+
+	r->after = xreallocarray(r->after, r->nafter + 1, sizeof(*r->after));
+	mm = &r->after[r->nafter++];
+	memset(mm, 0, sizeof(*mm));
+	mm->to = xstrdup(to);
+	mm->subject = subject;
+	mm->text = text;
+	mm->part2 = part2;
+	mm->part2_type = "text/plain";
+	mm->part2_charset = "us-ascii";
+	mm->kind = kind;
+	if (fprlen)
+		memcpy(mm->fpr, fpr, fprlen);
+	mm->fprlen = fprlen;
+}

@@ -67,9 +67,8 @@ owner_cmd_line(const struct owner_cmd *oc)
 	return (char *)buf_detach(&b, NULL);
 }
 
-/* Canonical hex (40 or 64 digits) -> octets. */
-static size_t
-fpr_octets(const char *hex, uint8_t out[32])
+size_t
+owner_fpr_octets(const char *hex, uint8_t out[32])
 {
 	size_t n = strlen(hex), i;
 
@@ -382,7 +381,7 @@ owner_command(struct cmd_ctx *ctx, const struct mail_msg *m,
 		failed(r, blk.reason);
 		goto out;
 	}
-	fprlen = fpr_octets(oc->fpr, fpr);
+	fprlen = owner_fpr_octets(oc->fpr, fpr);
 	if (oc->kind == OWNER_CMD_REPLACE) {
 		submitted = replace_key(ctx, m, &blk, cs == CONTROL_OK, fpr, fprlen,
 		    line, sizeof(line), oc->fpr);

@@ -159,6 +159,8 @@ enum store_status owner_policy_rebuild(struct cmd_ctx *ctx,
 #define OWNER_MAIL_NOTIFY	"notify-confirm"
 #define OWNER_MAIL_NOTICE	"notice"
 #define OWNER_MAIL_DIGEST	"digest"
+#define OWNER_MAIL_VERIFY	"verify"
+#define OWNER_MAIL_UNPUBLISH	"unpublish"
 #define OWNER_MAIL_BAD_TOKEN	"bad-token"	/* a failed CONFIRM, not a mail */
 
 /*
@@ -197,6 +199,22 @@ void owner_token_block(const struct cmd_ctx *ctx,
 /* The usual intro and then text (a fixed explanation), as a malloc'd
  * first part. */
 char *owner_intro(const struct cmd_ctx *ctx, const char *text);
+/*
+ * An address token (8, 9, 10): a new token and its pending request of
+ * kind for tf->address (about the key fpr, fprlen 0: none; command: the
+ * canonical request; by: who asked), superseding the older one of the
+ * same kind, address and key, in the caller's transaction if one is
+ * open; then the token block of tf (expiry and token set here) is
+ * appended to block. The token is kept nowhere else.
+ */
+enum store_status owner_address_token(struct cmd_ctx *ctx, const char *kind,
+    const uint8_t *fpr, size_t fprlen, const char *command, const char *by,
+    struct owner_token_fields *tf, struct buf *block);
+/* Append a mail to go after the reply (4.3); subject, text and part2 (a
+ * us-ascii text/plain part) are malloc'd and taken over. */
+void owner_mail_after(struct cmd_result *r, const char *to, char *subject,
+    char *text, char *part2, const char *kind, const uint8_t *fpr,
+    size_t fprlen);
 /* A new token and its hash (pgp/token.h). */
 void owner_token_new(char tok[33], uint8_t hash[32]);
 
@@ -219,6 +237,9 @@ enum store_status owner_confirm(struct cmd_ctx *ctx, const struct mail_msg *m,
 /* SIGNERS <keyid>|<fpr> (4.4). */
 enum store_status cmd_signers(struct cmd_ctx *ctx, const char *arg,
     struct cmd_result *r);
+
+/* Canonical hex (40 or 64 digits) -> octets; 0 if it is not one. */
+size_t owner_fpr_octets(const char *hex, uint8_t out[32]);
 
 /* The command and arguments of oc on one line, canonical ("SHOW <FPR>",
  * "ACCEPT <FPR> 0x...") into out (malloc'd). */
@@ -261,6 +282,54 @@ enum store_status owner_accept(struct cmd_ctx *ctx, struct store_owner *o,
     const struct owner_cmd *oc, struct buf *lines);
 enum store_status owner_reject(struct cmd_ctx *ctx, struct store_owner *o,
     const struct owner_cmd *oc, struct buf *lines);
+
+/* ---- verified.c (owner-control.md 8) ------------------------------------------ */
+
+/* The canonical addr-spec of a user ID ("Name <addr>" or a bare
+ * address); false if it holds none we accept. */
+bool owner_uid_address(const uint8_t *uid, size_t len, char out[OWNER_ARG_MAX]);
+/* The distinct addresses of k's self-signed, unrevoked user IDs (k
+ * checked); store_strings_free. */
+void owner_key_addresses(const struct pgp_key *k, struct store_strings *out);
+/* Does a stored copy carry a user ID? */
+bool owner_copy_has_uid(const struct cmd_ctx *ctx, const uint8_t *data,
+    size_t len);
+/* Rebuild o's verified copy (8.1) from unionk and its bindings, in o's
+ * transaction; *changed when it differs from the stored one. */
+enum store_status owner_verified_refresh(struct cmd_ctx *ctx,
+    struct store_owner *o, const struct pgp_key *unionk, bool *changed);
+/* The same in its own owner transaction on the key fpr, queued for the
+ * peers (11) when the copy with a user ID changed or keyrev_news. */
+enum store_status owner_verified_refresh_key(struct cmd_ctx *ctx,
+    const uint8_t *fpr, size_t fprlen, bool keyrev_news);
+
+enum owner_verify_outcome {
+	OWNER_VERIFY_NOT_MAILED = 0,	/* not verified (send VERIFY) */
+	OWNER_VERIFY_PUBLISHED,		/* bound to this key already */
+	OWNER_VERIFY_SENT,		/* a verification mail goes out */
+	OWNER_VERIFY_LIMIT,		/* a limit of 12 stopped it */
+	OWNER_VERIFY_CANNOT_ENCRYPT,	/* verify_encrypt = required */
+};
+
+/* A verification mail for addr on the key unionk (8.2) into r->after,
+ * with its pending token (asked for by "by"), under the limits of 12. */
+enum store_status owner_verify_mail(struct cmd_ctx *ctx,
+    const struct pgp_key *unionk, const char *addr, const char *by,
+    struct cmd_result *r, enum owner_verify_outcome *out);
+/* ADD/INCREMENTAL in verified mode after the merge of in: the verified
+ * copy rebuilt, the verification mail to ctx->reply_to if it is an
+ * address of the key, and (lines not NULL) the reply's lines. */
+enum store_status owner_verified_add(struct cmd_ctx *ctx,
+    const struct pgp_key *in, bool keyrev_news, struct cmd_result *r,
+    struct buf *lines);
+/* VERIFY <fpr> [<address>...] and UNPUBLISH <address> (8.2). */
+enum store_status owner_verify_cmd(struct cmd_ctx *ctx,
+    const struct owner_cmd *oc, const char *to, struct cmd_result *r);
+enum store_status owner_unpublish_cmd(struct cmd_ctx *ctx,
+    const struct owner_cmd *oc, const char *to, struct cmd_result *r);
+/* Every key's verified copy, for keymail initdb --change-policy; *n:
+ * how many. */
+enum store_status owner_verified_rebuild(struct cmd_ctx *ctx, size_t *n);
 
 /* ---- batch.c --------------------------------------------------------------- */
 

@@ -521,30 +521,47 @@ policy_ok(const struct conf *c, struct pipeline_db *db, bool lookup,
 	return true;
 }
 
+/* A malformed command: ", failed" and the expected form. */
+static bool
+malformed_reply(const struct owner_cmd *oc, struct cmd_result *r)
+{
+	char line[768];
+
+	if (!oc->malformed)
+		return false;
+	owner_cmd_failure_line(oc, line, sizeof(line));
+	r->suffix = ", failed";
+	buf_printf(&r->body, "%s\n", line);
+	return true;
+}
+
 /* An owner-control command (mail/owner_cmd.h) with a reply address. */
 static enum store_status
 run_owner(struct cmd_ctx *ctx, const struct mail_msg *m,
     const struct owner_cmd *oc, const char *to, struct cmd_result *r)
 {
-	char line[768];
-
 	switch (oc->kind) {
 	case OWNER_CMD_CONFIRM:
 		return owner_confirm(ctx, m, oc, to, r);
 	case OWNER_CMD_SIGNERS:
-		if (oc->malformed) {
-			owner_cmd_failure_line(oc, line, sizeof(line));
-			r->suffix = ", failed";
-			buf_printf(&r->body, "%s\n", line);
+		if (malformed_reply(oc, r))
 			return STORE_OK;
-		}
 		return cmd_signers(ctx, oc->nargs ? oc->args[0].text : "", r);
+	case OWNER_CMD_VERIFY:
+	case OWNER_CMD_UNPUBLISH:
+		if (!owner_offered(oc->kind, owner_policy(ctx->conf)))
+			break;
+		if (malformed_reply(oc, r))
+			return STORE_OK;
+		return oc->kind == OWNER_CMD_VERIFY ? owner_verify_cmd(ctx, oc, to, r) :
+		    owner_unpublish_cmd(ctx, oc, to, r);
 	default:
 		if (owner_cmd_is_owner(oc->kind))
 			return owner_command(ctx, m, oc, to, r);
-		owner_refuse_policy(r, oc->kind, owner_policy(ctx->conf));
-		return STORE_OK;
+		break;
 	}
+	owner_refuse_policy(r, oc->kind, owner_policy(ctx->conf));
+	return STORE_OK;
 }
 
 /* ---- reading the message ----------------------------------------------- */
@@ -775,6 +792,10 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 		 * do with msmtp's --from= (README "msmtp"). */
 		if (m.is_report)
 			ctx.sync_enqueue = false;
+		/* Verified mode mails a verification to the sender of an
+		 * ADD (owner-control.md 8.2); an INCREMENTAL never mails. */
+		if (cmd.cmd == MAIL_CMD_ADD)
+			ctx.reply_to = to;
 		st = cmd_add(&ctx, m.parts, m.nparts, &r);
 		if (st != STORE_OK) {
 			store_failed(db, st, out);
@@ -804,6 +825,15 @@ pipeline_run(const struct conf *c, struct pipeline_db *db,
 	{
 		struct lookup_job job = { c, &cmd, &ctx, &r };
 
+		/* Verified mode refuses MGET and LAST (owner-control.md 2). */
+		if ((cmd.cmd == MAIL_CMD_MGET || cmd.cmd == MAIL_CMD_LAST) &&
+		    c->policy == CONF_POLICY_VERIFIED) {
+			cmd_ctx_init(&ctx, c, NULL);
+			r.suffix = ", failed";
+			buf_printf(&r.body, "%s is not offered by this server (policy "
+			    "verified).\n", mail_cmd_name(cmd.cmd));
+			break;
+		}
 		if (!db_lookup(db, run_lookup, &job, out))
 			goto done;
 		break;

@@ -282,6 +282,12 @@ owner_public_copy(const struct cmd_ctx *ctx, enum store_policy policy,
 		buf_append(out, published, published_len);
 		return 1;
 	}
+	/* Verified mode (11): a copy with a user ID as it is. */
+	if (policy == STORE_POLICY_VERIFIED && published != NULL &&
+	    owner_copy_has_uid(ctx, published, published_len)) {
+		buf_append(out, published, published_len);
+		return 1;
+	}
 	/* Anything else: the revocation-only copy, if the key is revoked. */
 	return revocation_copy(ctx, unionk, unionlen, out);
 }
@@ -370,7 +376,7 @@ owner_revocation_only(struct cmd_ctx *ctx, const uint8_t *fpr, size_t fprlen,
  */
 static enum store_status
 rebuild_one(struct cmd_ctx *ctx, const uint8_t *fpr, size_t fprlen,
-    enum store_policy to, struct owner_rebuild *rb)
+    enum store_policy from, enum store_policy to, struct owner_rebuild *rb)
 {
 	struct store_owner o;
 	struct owner_absorbed res;
@@ -382,7 +388,10 @@ rebuild_one(struct cmd_ctx *ctx, const uint8_t *fpr, size_t fprlen,
 		return STORE_OK;
 	if (st != STORE_OK)
 		return st;
-	if (to != STORE_POLICY_TRUSTED) {
+	/* Out of verified mode, a claimed key's copy is the verified one:
+	 * it is claimed again from the union (README, "Changing mode"). */
+	if (to != STORE_POLICY_TRUSTED && !(from == STORE_POLICY_VERIFIED &&
+	    o.claimed)) {
 		store_owner_rollback(ctx->store);
 		store_owner_free(&o);
 		return STORE_OK;
@@ -392,7 +401,10 @@ rebuild_one(struct cmd_ctx *ctx, const uint8_t *fpr, size_t fprlen,
 		store_owner_free(&o);
 		return STORE_ERROR;
 	}
-	if (o.claimed) {
+	if (o.claimed && from == STORE_POLICY_VERIFIED) {
+		st = owner_claim(ctx, &o, un);
+		rb->claimed++;
+	} else if (o.claimed) {
 		st = owner_absorb_locked(ctx, &o, un, &res);
 		rb->absorbed++;
 	} else if (o.state != STORE_UNCLAIMED) {
@@ -416,14 +428,22 @@ owner_policy_rebuild(struct cmd_ctx *ctx, enum store_policy from,
 {
 	struct store_fprs f;
 	enum store_status st;
-	size_t i;
+	size_t i, n = 0;
 
 	memset(rb, 0, sizeof(*rb));
-	if ((st = store_owner_keys(ctx->store, &f)) != STORE_OK)
-		return st;
-	for (i = 0; i < f.n && st == STORE_OK; i++)
-		st = rebuild_one(ctx, f.v[i].fpr, f.v[i].len, to, rb);
-	store_fprs_free(&f);
+	if (to == STORE_POLICY_VERIFIED)
+		st = owner_verified_rebuild(ctx, &rb->absorbed);
+	else {
+		/* Leaving verified mode: every key had a verified copy. */
+		if (from == STORE_POLICY_VERIFIED &&
+		    (st = store_published_drop_unclaimed(ctx->store, &n)) != STORE_OK)
+			return st;
+		if ((st = store_owner_keys(ctx->store, &f)) != STORE_OK)
+			return st;
+		for (i = 0; i < f.n && st == STORE_OK; i++)
+			st = rebuild_one(ctx, f.v[i].fpr, f.v[i].len, from, to, rb);
+		store_fprs_free(&f);
+	}
 	if (st == STORE_OK)
 		st = store_policy_set(ctx->store, to);
 	if (st == STORE_OK)
@@ -431,6 +451,8 @@ owner_policy_rebuild(struct cmd_ctx *ctx, enum store_policy from,
 		    "published copies brought up to date; keys never claimed "
 		    "are %s", store_policy_name(from), store_policy_name(to),
 		    rb->claimed, rb->absorbed, to == STORE_POLICY_TRUSTED ?
-		    "unclaimed (not published)" : "published as before");
+		    "unclaimed (not published)" : to == STORE_POLICY_VERIFIED ?
+		    "published without user IDs until their addresses confirm" :
+		    "published as before");
 	return st;
 }

@@ -224,7 +224,11 @@ cmd_signers(struct cmd_ctx *ctx, const char *arg, struct cmd_result *r)
 			buf_printf(&r->body, "The reply would be larger than %zu bytes "
 			    "(limit max_reply_size).\n", c->max_reply_size);
 		} else {
-			char *text = xasprintf("SIGNERS: the key and the keys of %zu "
+			char *text = owner_policy(c) == STORE_POLICY_VERIFIED ?
+			    xstrdup("SIGNERS: the key alone. This server (policy "
+			    "verified) does not publish\ncertifications by other "
+			    "keys.\n") :
+			    xasprintf("SIGNERS: the key and the keys of %zu "
 			    "certifier(s) whose certification on it verifies.\n%s%s",
 			    out.n - 1, notes.len ? "Left out:\n" : "",
 			    notes.len ? (const char *)notes.data : "");

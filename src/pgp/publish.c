@@ -363,8 +363,11 @@ keep_self_sigs(const struct pgp_key *k, struct pgp_component *c,
 	c->nsigs = j;
 }
 
-struct pgp_key *
-pgp_key_self_copy(const struct pgp_key *k, struct pgp_held_list *held)
+/* The self copy, keeping (when keep is set) only the user IDs it
+ * accepts and no attribute. */
+static struct pgp_key *
+self_copy(const struct pgp_key *k, struct pgp_held_list *held,
+    pgp_uid_keep_fn keep, void *arg)
 {
 	struct pgp_key *s = key_stub(k);
 	size_t i;
@@ -377,6 +380,9 @@ pgp_key_self_copy(const struct pgp_key *k, struct pgp_held_list *held)
 		struct by_issuer b;
 
 		if (!u->valid && !u->revoked)
+			continue;
+		if (keep != NULL && (u->pkt.tag != PGP_TAG_UID ||
+		    !keep(arg, u->pkt.body, u->pkt.len)))
 			continue;
 		s->uids = pgp_grow(s->uids, s->nuids, sizeof(*s->uids));
 		c = &s->uids[s->nuids++];
@@ -392,6 +398,18 @@ pgp_key_self_copy(const struct pgp_key *k, struct pgp_held_list *held)
 	}
 	pgp_key_canonicalize(s);
 	return s;
+}
+
+struct pgp_key *
+pgp_key_self_copy(const struct pgp_key *k, struct pgp_held_list *held)
+{
+	return self_copy(k, held, NULL, NULL);
+}
+
+struct pgp_key *
+pgp_key_verified_copy(const struct pgp_key *k, pgp_uid_keep_fn keep, void *arg)
+{
+	return self_copy(k, NULL, keep, arg);
 }
 
 /* ---- absorbing what comes in (7.2) --------------------------------------- */

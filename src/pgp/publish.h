@@ -123,6 +123,18 @@ void pgp_held_list_free(struct pgp_held_list *l);
 struct pgp_key *pgp_key_self_copy(const struct pgp_key *k,
     struct pgp_held_list *held);
 
+/* Does the verified copy keep this user ID packet body (untrusted text,
+ * not NUL-terminated)? */
+typedef bool (*pgp_uid_keep_fn)(void *arg, const uint8_t *uid, size_t len);
+
+/*
+ * Verified mode's published copy (owner-control.md 8.1): the self copy
+ * without held items, keeping only the user IDs (never attributes) that
+ * keep accepts, each with its self-signatures and self-revocations.
+ */
+struct pgp_key *pgp_key_verified_copy(const struct pgp_key *k,
+    pgp_uid_keep_fn keep, void *arg);
+
 /* What pgp_absorb drops. */
 struct pgp_absorb_rules {
 	/* The suppressed set, sorted with memcmp (so bsearch finds). */

@@ -91,8 +91,9 @@ pg_view_filter(const struct store *s, const char *idexpr)
 		    " published pv_ ON pv_.key_id = ov_.key_id WHERE ov_.key_id"
 		    " = %s AND ov_.state = 'visible')", idexpr);
 	default:
-		/* verified mode is not offered yet: nothing is public */
-		return xstrdup(" AND false");
+		/* verified: every key has its verified copy (8.1). */
+		return xasprintf(" AND EXISTS (SELECT 1 FROM published pv_ WHERE"
+		    " pv_.key_id = %s)", idexpr);
 	}
 }
 
@@ -119,17 +120,6 @@ store_owner_free(struct store_owner *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static int64_t
-fpr_lockkey(const uint8_t *fpr, size_t len)
-{
-	int64_t k = 0;
-	size_t i;
-
-	for (i = 0; i < 8 && i < len; i++)
-		k = (int64_t)((uint64_t)k << 8 | fpr[i]);
-	return k;
-}
-
 static bool
 is_true(const PGresult *r, int row, int col)
 {
@@ -152,10 +142,7 @@ store_owner_begin(struct store *s, const uint8_t *fpr, size_t fprlen,
 	if ((st = q(s, "owner: begin", "BEGIN ISOLATION LEVEL READ COMMITTED",
 	    NULL, 0, NULL)) != STORE_OK)
 		goto fail;
-	p_init(&p);
-	p_int8(&p, fpr_lockkey(fpr, fprlen));
-	if ((st = q(s, "owner: lock", "SELECT pg_advisory_xact_lock($1)", &p, 0,
-	    NULL)) != STORE_OK)
+	if ((st = store_key_lock(s, fpr, fprlen)) != STORE_OK)
 		goto fail;
 	p_init(&p);
 	p_bytea(&p, fpr, fprlen);
@@ -455,25 +442,13 @@ store_owner_keys(struct store *s, struct store_fprs *out)
 {
 	PGresult *res;
 	enum store_status st;
-	int i, n;
 
-	out->v = NULL;
-	out->n = 0;
+	memset(out, 0, sizeof(*out));
 	if ((st = q(s, "owner: keys", "SELECT k.fingerprint FROM owner o"
 	    " JOIN keys k ON k.id = o.key_id ORDER BY k.id", NULL, 1,
 	    &res)) != STORE_OK)
 		return st;
-	n = PQntuples(res);
-	if (n > 0)
-		out->v = xcalloc((size_t)n, sizeof(*out->v));
-	for (i = 0; i < n; i++) {
-		size_t len = (size_t)PQgetlength(res, i, 0);
-
-		if (len == 0 || len > 32)
-			continue;
-		memcpy(out->v[out->n].fpr, PQgetvalue(res, i, 0), len);
-		out->v[out->n++].len = len;
-	}
+	pg_fprs_of(res, out);
 	PQclear(res);
 	return STORE_OK;
 }

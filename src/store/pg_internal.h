@@ -291,4 +291,8 @@ const char *pg_view_blobs(const struct store *s);
 enum store_status pg_sync_enqueue(struct store *s, int64_t id,
     const char *seen_lit);
 
+/* The fingerprints of a one-column binary bytea result (lengths 1-32
+ * kept) into out, malloc'd (store/binding.c). */
+void pg_fprs_of(const PGresult *res, struct store_fprs *out);
+
 #endif

@@ -790,4 +790,39 @@ struct store_purge_counts {
 enum store_status store_owner_purge(struct store *s, time_t now,
     struct store_purge_counts *c);
 
+/* ---- verified mode (sql/030-verified.sql, owner-control.md 8) --------- */
+
+/* Strings (addresses); the caller frees with store_strings_free. */
+struct store_strings {
+	char **v;
+	size_t n;
+};
+
+void store_strings_free(struct store_strings *l);
+/* The addresses bound to key_id, by lower(address). */
+enum store_status store_binding_list(struct store *s, int64_t key_id,
+    struct store_strings *out);
+/* The key bound to address (case-insensitive). STORE_NOTFOUND: none. */
+enum store_status store_binding_key(struct store *s, const char *address,
+    struct store_fpr *out);
+/* Bind address to key_id, in the caller's transaction, first taking it
+ * off any other key (C21): *moved lists those keys (caller frees). */
+enum store_status store_binding_put(struct store *s, int64_t key_id,
+    const char *address, struct store_fprs *moved);
+/* Remove the address's bindings from every key; *keys lists them. */
+enum store_status store_binding_drop_address(struct store *s,
+    const char *address, struct store_fprs *keys);
+/* Remove every binding of key_id; *n says how many there were. */
+enum store_status store_binding_drop_key(struct store *s, int64_t key_id,
+    size_t *n);
+/* Take the advisory lock of the key fpr (the one store_owner_begin and
+ * the merges take) in the caller's open transaction. */
+enum store_status store_key_lock(struct store *s, const uint8_t *fpr,
+    size_t len);
+/* The primary fingerprint of every key stored, in the order stored. */
+enum store_status store_all_keys(struct store *s, struct store_fprs *out);
+/* Delete the published copies of keys no owner claimed (leaving verified
+ * mode, whose copies every key had); *n: how many. */
+enum store_status store_published_drop_unclaimed(struct store *s, size_t *n);
+
 #endif

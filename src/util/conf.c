@@ -229,7 +229,7 @@ in_range(const char *k, size_t v)
 }
 
 /* policy and verify_encrypt: one word of a fixed list (owner-control.md
- * 13). verified mode is not offered yet: refused with a sentence. */
+ * 13). */
 static int
 parse_owner_word(const char *k, const char *v, int *out, char *why,
     size_t whylen)
@@ -244,12 +244,6 @@ parse_owner_word(const char *k, const char *v, int *out, char *why,
 			break;
 	if (i == 3) {
 		snprintf(why, whylen, "expected %s, %s or %s", w[0], w[1], w[2]);
-		return -1;
-	}
-	if (w == policies && i == CONF_POLICY_VERIFIED) {
-		snprintf(why, whylen, "policy verified (owner-control.md 8) is "
-		    "not offered by this version of keymail yet; use open or "
-		    "trusted");
 		return -1;
 	}
 	*out = i;

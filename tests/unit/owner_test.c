@@ -65,8 +65,8 @@ test_conf(void)
 	CHECK_INT(conf_with("policy = trusted", &c, err, sizeof(err)), 0);
 	CHECK_INT(c.policy, CONF_POLICY_TRUSTED);
 	conf_free(&c);
-	CHECK_INT(conf_with("policy = verified", &c, err, sizeof(err)), -1);
-	CHECK(strstr(err, "not offered") != NULL, "verified: %s", err);
+	CHECK_INT(conf_with("policy = verified", &c, err, sizeof(err)), 0);
+	CHECK_INT(c.policy, CONF_POLICY_VERIFIED);
 	conf_free(&c);
 	CHECK_INT(conf_with("policy = Trusted", &c, err, sizeof(err)), -1);
 	conf_free(&c);
@@ -156,6 +156,11 @@ test_policy(void)
 	CHECK(!owner_offered(OWNER_CMD_UNPUBLISH, STORE_POLICY_OPEN), "UNPUBLISH open");
 	CHECK(owner_offered(OWNER_CMD_SIGNERS, STORE_POLICY_TRUSTED), "SIGNERS");
 	CHECK(owner_offered(OWNER_CMD_CONFIRM, STORE_POLICY_OPEN), "CONFIRM");
+	CHECK(owner_offered(OWNER_CMD_VERIFY, STORE_POLICY_VERIFIED), "VERIFY verified");
+	CHECK(owner_offered(OWNER_CMD_UNPUBLISH, STORE_POLICY_VERIFIED), "UNPUBLISH verified");
+	CHECK(owner_offered(OWNER_CMD_HIDE, STORE_POLICY_VERIFIED), "HIDE verified");
+	CHECK(!owner_offered(OWNER_CMD_SHOW, STORE_POLICY_VERIFIED), "SHOW verified");
+	CHECK(!owner_offered(OWNER_CMD_HELD, STORE_POLICY_VERIFIED), "HELD verified");
 	cmd_result_init(&r);
 	owner_refuse_policy(&r, OWNER_CMD_HELD, STORE_POLICY_OPEN);
 	CHECK_STR(r.suffix, ", failed");
@@ -171,9 +176,39 @@ test_policy(void)
 	CHECK_INT(owner_class(OWNER_CMD_HELD), STORE_CLASS_FETCH);
 }
 
+/* The address verified mode takes from a user ID (owner-control.md 8). */
+static void
+test_uid_address(void)
+{
+	static const struct {
+		const char *uid, *want;	/* want NULL: no address */
+	} t[] = {
+		{ "Alice Owner <alice@Example.ORG>", "alice@example.org" },
+		{ "Alice <a@x.example> (work) <b@y.example>", "b@y.example" },
+		{ " bob@example.net ", "bob@example.net" },
+		{ "Bob (no address)", NULL },
+		{ "Carol <carol@example.org", NULL },
+		{ "Dave <>", NULL },
+		{ "Eve <eve@exa mple.org>", NULL },
+		{ "<\"q\"@example.org>", NULL },
+	};
+	char out[OWNER_ARG_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		bool ok = owner_uid_address((const uint8_t *)t[i].uid,
+		    strlen(t[i].uid), out);
+
+		CHECK(ok == (t[i].want != NULL), "uid %zu: %s", i, t[i].uid);
+		if (ok && t[i].want)
+			CHECK_STR(out, t[i].want);
+	}
+}
+
 int
 main(void)
 {
+	test_uid_address();
 	test_conf();
 	test_token_block();
 	test_policy();
