@@ -78,6 +78,9 @@
 --   binding                   filter: SELECT, INSERT, DELETE (verified
 --                             mode: CONFIRM, UNPUBLISH, HIDE); sync, recon:
 --                             SELECT (verified copies)
+--   subscription              filter: SELECT, INSERT, UPDATE, DELETE
+--                             (CONFIRM); sync: SELECT, UPDATE (the digest
+--                             last sent)
 --   schema_version            none of them (initdb is the owner's)
 -- Advisory locks (per-key merges, one sync run at a time, one process per
 -- recon peer) need no grant.
@@ -110,8 +113,8 @@ GRANT USAGE ON SCHEMA public TO keymail_filter, keymail_sync, keymail_recon;
 REVOKE ALL ON keys, keyids, key_words, key_uids, sync_queue, reply_log,
     schema_version, policy, owner, published, held, suppressed, blocked,
     pending, control_nonce, mail_log, recon_sessions, recon_peers,
-    recon_keys, recon_futile, binding FROM keymail_filter, keymail_sync,
-    keymail_recon;
+    recon_keys, recon_futile, binding,
+    subscription FROM keymail_filter, keymail_sync, keymail_recon;
 REVOKE ALL ON SEQUENCE keys_id_seq, pending_id_seq FROM keymail_filter,
     keymail_sync, keymail_recon;
 
@@ -156,3 +159,7 @@ GRANT SELECT, INSERT, UPDATE ON owner, published, held TO keymail_recon;
 -- Verified mode (sql/030-verified.sql).
 GRANT SELECT, INSERT, DELETE ON binding TO keymail_filter;
 GRANT SELECT ON binding TO keymail_sync, keymail_recon;
+
+-- Subscriptions (sql/031-subscription.sql).
+GRANT SELECT, INSERT, UPDATE, DELETE ON subscription TO keymail_filter;
+GRANT SELECT, UPDATE ON subscription TO keymail_sync;

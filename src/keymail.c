@@ -297,10 +297,13 @@ do_sync(const struct conf *c, int argc, char **argv)
 		st = cmd_sync(&ctx, &ss, &busy);
 	if (st == STORE_OK && !busy)
 		log_info("sync: purged %zu token(s), %zu nonce(s), %zu held "
-		    "item(s), %zu mail-log row(s); %u digest(s) sent, %u not",
+		    "item(s), %zu mail-log row(s); %u digest(s) sent, %u not; "
+		    "%u key update(s) sent, %u not; %u reminder(s) sent, %u not",
 		    ss.owner.purged.tokens, ss.owner.purged.nonces,
 		    ss.owner.purged.held, ss.owner.purged.mail_log,
-		    ss.owner.digests, ss.owner.digests_dropped);
+		    ss.owner.digests, ss.owner.digests_dropped, ss.owner.updates,
+		    ss.owner.updates_dropped, ss.owner.reminders,
+		    ss.owner.reminders_dropped);
 	if (st != STORE_OK) {
 		log_warnx("sync: database: %s", store_errmsg(s));
 		store_close(s);

@@ -5,8 +5,8 @@
  * rows); step 3, trusted-mode digests of held items to confirmed notify
  * addresses. At most max_batch_mails mails per run, the key waiting
  * longest first; a digest counts as sent only once the mailer took it.
- * Steps 4 and 5 (subscriptions, reminders) are the next issue's and go
- * after step 3, sharing the same max_batch_mails budget.
+ * Then step 4, subscription updates (subscribe.c), and step 5, expiry
+ * reminders, with what is left of the same max_batch_mails budget.
  *
  * Input: the store only (addresses were confirmed; issuer names are our
  * formatting of fingerprints). No user-ID text goes into a digest.
@@ -77,17 +77,22 @@ owner_batch(struct cmd_ctx *ctx, struct owner_batch_stats *bs)
 	const struct conf *c = ctx->conf;
 	struct store_digests due;
 	enum store_status st;
-	size_t i, max = c->max_batch_mails ? c->max_batch_mails : (size_t)-1;
+	size_t i, sent, max = c->max_batch_mails ? c->max_batch_mails : (size_t)-1;
 
 	memset(bs, 0, sizeof(*bs));
 	if ((st = store_owner_purge(ctx->store, ctx->now, &bs->purged)) != STORE_OK)
 		return st;
-	if (owner_policy(c) != STORE_POLICY_TRUSTED)
-		return STORE_OK;
-	if ((st = store_digest_due(ctx->store, max, &due)) != STORE_OK)
-		return st;
-	for (i = 0; i < due.n && st == STORE_OK; i++)
-		st = send_digest(ctx, &due.v[i], bs);
-	store_digests_free(&due);
+	if (owner_policy(c) == STORE_POLICY_TRUSTED) {
+		if ((st = store_digest_due(ctx->store, max, &due)) != STORE_OK)
+			return st;
+		for (i = 0; i < due.n && st == STORE_OK; i++)
+			st = send_digest(ctx, &due.v[i], bs);
+		store_digests_free(&due);
+		if (st != STORE_OK)
+			return st;
+	}
+	/* Steps 4 and 5 share what is left of max_batch_mails. */
+	sent = bs->digests + bs->digests_dropped;
+	st = owner_subscription_updates(ctx, max > sent ? max - sent : 0, bs);
 	return st;
 }

@@ -265,6 +265,10 @@ struct owner_batch_stats {
 	struct store_purge_counts purged;
 	unsigned digests;		/* digest mails the mailer took */
 	unsigned digests_dropped;	/* stopped by a limit or failed */
+	unsigned updates;		/* subscription updates sent (10.1) */
+	unsigned updates_dropped;
+	unsigned reminders;		/* expiry reminders sent (10.2) */
+	unsigned reminders_dropped;
 };
 
 struct sync_stats {

@@ -230,6 +230,51 @@ confirm_verify(struct cmd_ctx *ctx, const struct store_pending *p,
 	return st;
 }
 
+/*
+ * An address token that no key lock guards: take it in a plain
+ * transaction, which the caller ends. *ok false: not usable (answered by
+ * bad_token; nothing is left open).
+ */
+static enum store_status
+plain_take(struct cmd_ctx *ctx, const uint8_t hash[32], const char *to,
+    struct cmd_result *r, struct store_pending *taken, bool *ok)
+{
+	enum store_status st;
+
+	*ok = false;
+	memset(taken, 0, sizeof(*taken));
+	if ((st = store_begin(ctx->store)) != STORE_OK)
+		return st;
+	st = store_pending_take(ctx->store, hash, ctx->now, taken);
+	if (st == STORE_OK) {
+		*ok = true;
+		return STORE_OK;
+	}
+	store_rollback(ctx->store);
+	return st == STORE_NOTFOUND ? bad_token(ctx, to, r) : st;
+}
+
+/* A subscribe or unsubscribe token (10.1). */
+static enum store_status
+confirm_subscription(struct cmd_ctx *ctx, const uint8_t hash[32],
+    const char *to, struct cmd_result *r)
+{
+	struct store_pending taken;
+	enum store_status st;
+	bool ok;
+
+	st = plain_take(ctx, hash, to, r, &taken, &ok);
+	if (st != STORE_OK || !ok)
+		return st;
+	st = owner_subscription_apply(ctx, &taken, r);
+	if (st == STORE_OK)
+		st = store_commit(ctx->store);
+	else
+		store_rollback(ctx->store);
+	store_pending_free(&taken);
+	return st;
+}
+
 /* An unpublish token (8.2): the address leaves every key. */
 static enum store_status
 confirm_unpublish(struct cmd_ctx *ctx, const uint8_t hash[32], const char *to,
@@ -239,18 +284,13 @@ confirm_unpublish(struct cmd_ctx *ctx, const uint8_t hash[32], const char *to,
 	struct store_fprs keys;
 	enum store_status st;
 	size_t i;
+	bool ok;
 
 	memset(&keys, 0, sizeof(keys));
-	memset(&taken, 0, sizeof(taken));
-	if ((st = store_begin(ctx->store)) != STORE_OK)
+	st = plain_take(ctx, hash, to, r, &taken, &ok);
+	if (st != STORE_OK || !ok)
 		return st;
-	st = store_pending_take(ctx->store, hash, ctx->now, &taken);
-	if (st == STORE_NOTFOUND) {
-		store_rollback(ctx->store);
-		return bad_token(ctx, to, r);
-	}
-	if (st == STORE_OK)
-		st = store_binding_drop_address(ctx->store, taken.address, &keys);
+	st = store_binding_drop_address(ctx->store, taken.address, &keys);
 	if (st == STORE_OK)
 		st = store_commit(ctx->store);
 	else
@@ -318,6 +358,9 @@ owner_confirm(struct cmd_ctx *ctx, const struct mail_msg *m,
 	else if (!strcmp(p.kind, OWNER_MAIL_UNPUBLISH) &&
 	    owner_policy(ctx->conf) == STORE_POLICY_VERIFIED)
 		st = confirm_unpublish(ctx, hash, to, r);
+	else if (!strcmp(p.kind, OWNER_MAIL_SUBSCRIBE) ||
+	    !strcmp(p.kind, OWNER_MAIL_UNSUBSCRIBE))
+		st = confirm_subscription(ctx, hash, to, r);
 	else
 		st = bad_token(ctx, to, r);
 	store_pending_free(&p);

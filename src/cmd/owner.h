@@ -161,6 +161,10 @@ enum store_status owner_policy_rebuild(struct cmd_ctx *ctx,
 #define OWNER_MAIL_DIGEST	"digest"
 #define OWNER_MAIL_VERIFY	"verify"
 #define OWNER_MAIL_UNPUBLISH	"unpublish"
+#define OWNER_MAIL_SUBSCRIBE	"subscribe"
+#define OWNER_MAIL_UNSUBSCRIBE	"unsubscribe"
+#define OWNER_MAIL_UPDATE	"update"
+#define OWNER_MAIL_REMINDER	"reminder"
 #define OWNER_MAIL_BAD_TOKEN	"bad-token"	/* a failed CONFIRM, not a mail */
 
 /*
@@ -330,6 +334,24 @@ enum store_status owner_unpublish_cmd(struct cmd_ctx *ctx,
 /* Every key's verified copy, for keymail initdb --change-policy; *n:
  * how many. */
 enum store_status owner_verified_rebuild(struct cmd_ctx *ctx, size_t *n);
+
+/* ---- subscribe.c (owner-control.md 10.1) ---------------------------------------- */
+
+/* The digest of the public copy of the key fpr (10.1): *exists false when
+ * nothing of it is public (or it is not stored); copy (may be NULL) gets
+ * the public copy itself. */
+enum store_status owner_public_digest(struct cmd_ctx *ctx, const uint8_t *fpr,
+    size_t fprlen, uint8_t digest[32], bool *exists, struct buf *copy);
+/* SUBSCRIBE and UNSUBSCRIBE: the token reply to "to". */
+enum store_status owner_subscribe_cmd(struct cmd_ctx *ctx,
+    const struct owner_cmd *oc, const char *to, struct cmd_result *r);
+/* The CONFIRM of a subscribe or unsubscribe token p (taken, in the
+ * caller's open transaction): the answer into r. */
+enum store_status owner_subscription_apply(struct cmd_ctx *ctx,
+    const struct store_pending *p, struct cmd_result *r);
+/* Step 4 of the batch: at most budget update mails. */
+enum store_status owner_subscription_updates(struct cmd_ctx *ctx,
+    size_t budget, struct owner_batch_stats *bs);
 
 /* ---- batch.c --------------------------------------------------------------- */
 

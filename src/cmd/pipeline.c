@@ -555,6 +555,11 @@ run_owner(struct cmd_ctx *ctx, const struct mail_msg *m,
 			return STORE_OK;
 		return oc->kind == OWNER_CMD_VERIFY ? owner_verify_cmd(ctx, oc, to, r) :
 		    owner_unpublish_cmd(ctx, oc, to, r);
+	case OWNER_CMD_SUBSCRIBE:
+	case OWNER_CMD_UNSUBSCRIBE:
+		if (malformed_reply(oc, r))
+			return STORE_OK;
+		return owner_subscribe_cmd(ctx, oc, to, r);
 	default:
 		if (owner_cmd_is_owner(oc->kind))
 			return owner_command(ctx, m, oc, to, r);

@@ -45,9 +45,7 @@ owner_offered(enum owner_cmd_kind k, enum store_policy p)
 		return p == STORE_POLICY_VERIFIED;
 	case OWNER_CMD_SUBSCRIBE:
 	case OWNER_CMD_UNSUBSCRIBE:
-		/* Every mode offers them (2); their machinery (10) is not
-		 * built yet, so no mode does for now. */
-		return false;
+		return true;
 	default:
 		return false;
 	}
@@ -58,12 +56,8 @@ owner_refuse_policy(struct cmd_result *r, enum owner_cmd_kind k,
     enum store_policy p)
 {
 	r->suffix = ", failed";
-	if (k == OWNER_CMD_SUBSCRIBE || k == OWNER_CMD_UNSUBSCRIBE)
-		buf_printf(&r->body, "%s is not offered by this server yet.\n",
-		    owner_cmd_name(k));
-	else
-		buf_printf(&r->body, "%s is not offered by this server (policy "
-		    "%s).\n", owner_cmd_name(k), store_policy_name(p));
+	buf_printf(&r->body, "%s is not offered by this server (policy %s).\n",
+	    owner_cmd_name(k), store_policy_name(p));
 }
 
 enum store_status

@@ -825,4 +825,56 @@ enum store_status store_all_keys(struct store *s, struct store_fprs *out);
  * mode, whose copies every key had); *n: how many. */
 enum store_status store_published_drop_unclaimed(struct store *s, size_t *n);
 
+/* ---- subscriptions (sql/031-subscription.sql, owner-control.md 10.1) -- */
+
+/* Subscribe address to the key fpr (stored or not) with the digest last
+ * sent (NULL: none), replacing the row it had. Caller's transaction, if
+ * one is open. */
+enum store_status store_subscription_put(struct store *s, const char *address,
+    const uint8_t *fpr, size_t fprlen, const uint8_t *digest);
+/* Remove address's subscription to fpr (NULL: all of them); *n: how many. */
+enum store_status store_subscription_delete(struct store *s,
+    const char *address, const uint8_t *fpr, size_t fprlen, size_t *n);
+/* How many subscriptions address has (*n), and whether one is to fpr. */
+enum store_status store_subscription_count(struct store *s,
+    const char *address, const uint8_t *fpr, size_t fprlen, uint64_t *n,
+    bool *has);
+
+struct store_subscription {
+	char *address;
+	uint8_t fpr[32];
+	size_t fprlen;
+	uint8_t digest[32];	/* last sent (or recorded by CONFIRM) */
+	bool has_digest;
+};
+
+struct store_subscriptions {
+	struct store_subscription *v;
+	size_t n;
+};
+
+void store_subscriptions_free(struct store_subscriptions *l);
+/* Every subscription, by address (case-insensitive) and fingerprint. */
+enum store_status store_subscriptions_all(struct store *s,
+    struct store_subscriptions *out);
+/* The update with this digest reached the mailer. */
+enum store_status store_subscription_sent(struct store *s, const char *address,
+    const uint8_t *fpr, size_t fprlen, const uint8_t digest[32]);
+
+/* What the public copy of one key is made from (owner-control.md 2). */
+struct store_public_inputs {
+	uint8_t *data;			/* the union */
+	size_t len;
+	uint8_t *published;		/* NULL: none */
+	size_t published_len;
+	bool row;			/* an owner row exists */
+	enum store_owner_state state;	/* no row: STORE_UNCLAIMED */
+};
+
+/* Read them for the key fpr, whatever the view; STORE_NOTFOUND: not
+ * stored. */
+enum store_status store_public_inputs(struct store *s, const uint8_t *fpr,
+    size_t fprlen, struct store_public_inputs *out);
+void store_public_inputs_free(struct store_public_inputs *in);
+
 #endif
