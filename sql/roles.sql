@@ -81,6 +81,7 @@
 --   subscription              filter: SELECT, INSERT, UPDATE, DELETE
 --                             (CONFIRM); sync: SELECT, UPDATE (the digest
 --                             last sent)
+--   reminder_sent             sync: SELECT, INSERT (expiry reminders)
 --   schema_version            none of them (initdb is the owner's)
 -- Advisory locks (per-key merges, one sync run at a time, one process per
 -- recon peer) need no grant.
@@ -113,8 +114,8 @@ GRANT USAGE ON SCHEMA public TO keymail_filter, keymail_sync, keymail_recon;
 REVOKE ALL ON keys, keyids, key_words, key_uids, sync_queue, reply_log,
     schema_version, policy, owner, published, held, suppressed, blocked,
     pending, control_nonce, mail_log, recon_sessions, recon_peers,
-    recon_keys, recon_futile, binding,
-    subscription FROM keymail_filter, keymail_sync, keymail_recon;
+    recon_keys, recon_futile, binding, subscription, reminder_sent
+    FROM keymail_filter, keymail_sync, keymail_recon;
 REVOKE ALL ON SEQUENCE keys_id_seq, pending_id_seq FROM keymail_filter,
     keymail_sync, keymail_recon;
 
@@ -163,3 +164,6 @@ GRANT SELECT ON binding TO keymail_sync, keymail_recon;
 -- Subscriptions (sql/031-subscription.sql).
 GRANT SELECT, INSERT, UPDATE, DELETE ON subscription TO keymail_filter;
 GRANT SELECT, UPDATE ON subscription TO keymail_sync;
+
+-- Expiry reminders (sql/032-reminder.sql).
+GRANT SELECT, INSERT ON reminder_sent TO keymail_sync;

@@ -6,7 +6,7 @@
  * addresses. At most max_batch_mails mails per run, the key waiting
  * longest first; a digest counts as sent only once the mailer took it.
  * Then step 4, subscription updates (subscribe.c), and step 5, expiry
- * reminders, with what is left of the same max_batch_mails budget.
+ * reminders (reminder.c), with what is left of the same max_batch_mails budget.
  *
  * Input: the store only (addresses were confirmed; issuer names are our
  * formatting of fingerprints). No user-ID text goes into a digest.
@@ -94,5 +94,8 @@ owner_batch(struct cmd_ctx *ctx, struct owner_batch_stats *bs)
 	/* Steps 4 and 5 share what is left of max_batch_mails. */
 	sent = bs->digests + bs->digests_dropped;
 	st = owner_subscription_updates(ctx, max > sent ? max - sent : 0, bs);
+	sent += bs->updates + bs->updates_dropped;
+	if (st == STORE_OK)
+		st = owner_expiry_reminders(ctx, max > sent ? max - sent : 0, bs);
 	return st;
 }

@@ -353,6 +353,17 @@ enum store_status owner_subscription_apply(struct cmd_ctx *ctx,
 enum store_status owner_subscription_updates(struct cmd_ctx *ctx,
     size_t budget, struct owner_batch_stats *bs);
 
+/* ---- reminder.c (owner-control.md 10.2) ------------------------------------------ */
+
+/* The due date of k (checked) at now: the earlier of the primary key's
+ * expiry and the latest expiry among its encryption-capable components;
+ * *primary / *subkeys say which expires then. False: never (or revoked). */
+bool owner_due_date(const struct pgp_key *k, time_t now, time_t *due,
+    bool *primary, bool *subkeys);
+/* Step 5 of the batch: at most budget reminder mails. */
+enum store_status owner_expiry_reminders(struct cmd_ctx *ctx, size_t budget,
+    struct owner_batch_stats *bs);
+
 /* ---- batch.c --------------------------------------------------------------- */
 
 /* struct owner_batch_stats is in cmd.h (struct sync_stats holds one). */

@@ -138,6 +138,15 @@ enum pgp_enc_status pgp_enc_recipient_read(const struct pgp_pubkey *pub,
 enum pgp_enc_status pgp_enc_select(const struct pgp_key *key, time_t now,
     struct pgp_enc_recipient *r, size_t *n, unsigned *nbad);
 
+/*
+ * The expiry of key's encryption-capable components at now (valid,
+ * unrevoked, not yet expired; the primary key when its flags allow it):
+ * *latest is the latest of their expiry times, 0 when one of them never
+ * expires or there is none (owner-control.md 10.2). Returns how many
+ * there are.
+ */
+size_t pgp_enc_expiry(const struct pgp_key *key, time_t now, uint32_t *latest);
+
 /* Building blocks, each appending one whole packet (new-format header)
  * to out. cipher: PGP_SYM_AES*; sk/sklen: the session key. */
 

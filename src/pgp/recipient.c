@@ -504,3 +504,56 @@ pgp_enc_select(const struct pgp_key *key, time_t now,
 		return PGP_ENC_OK;
 	return *nbad > 0 ? PGP_ENC_BAD_KEY_MATERIAL : PGP_ENC_NO_USABLE_KEY;
 }
+
+/* A v4/v6 expiry: created + offset, 0 (never) when offset is 0. */
+static uint32_t
+expiry_of(uint32_t created, uint32_t offset)
+{
+	if (offset == 0)
+		return 0;
+	return (uint64_t)created + offset > UINT32_MAX ? UINT32_MAX :
+	    created + offset;
+}
+
+size_t
+pgp_enc_expiry(const struct pgp_key *key, time_t now, uint32_t *latest)
+{
+	struct sigprefs kp, own;
+	size_t i, n = 0;
+	bool never = false;
+
+	*latest = 0;
+	if (key->revoked || !key_prefs(key, now, &kp))
+		return 0;
+	if (can_encrypt(&kp, key->pub.algo)) {
+		n++;
+		never = key->expires == 0;
+		*latest = key->expires;
+	}
+	for (i = 0; i < key->nsubkeys; i++) {
+		const struct pgp_component *sk = &key->subkeys[i];
+		const struct pgp_sig *b;
+		uint32_t e;
+
+		if (!sk->valid || sk->revoked)
+			continue;
+		b = newest(key, sk->sigs, sk->nsigs, PGP_SIG_SUBKEY_BINDING,
+		    PGP_SIG_SUBKEY_BINDING, now);
+		if (b == NULL)
+			continue;
+		memset(&own, 0, sizeof(own));
+		scan_prefs(b, &own);
+		if (!can_encrypt(&own, sk->sub.algo))
+			continue;
+		e = expiry_of(sk->sub.created, b->key_expires);
+		if (e != 0 && (uint64_t)e <= (uint64_t)now)
+			continue;	/* expired already: not usable */
+		n++;
+		never = never || e == 0;
+		if (e > *latest)
+			*latest = e;
+	}
+	if (never)
+		*latest = 0;
+	return n;
+}

@@ -877,4 +877,28 @@ enum store_status store_public_inputs(struct store *s, const uint8_t *fpr,
     size_t fprlen, struct store_public_inputs *out);
 void store_public_inputs_free(struct store_public_inputs *in);
 
+/* ---- expiry reminders (sql/032-reminder.sql, owner-control.md 10.2) -- */
+
+/* A key with a confirmed notify address, and its union. */
+struct store_notify_key {
+	int64_t key_id;
+	uint8_t *data;
+	size_t len;
+	char *notify;
+};
+
+struct store_notify_keys {
+	struct store_notify_key *v;
+	size_t n;
+};
+
+void store_notify_keys_free(struct store_notify_keys *l);
+/* Every key with a confirmed notify address, by key_id. */
+enum store_status store_notify_keys(struct store *s,
+    struct store_notify_keys *out);
+/* mark false: was the reminder about (key_id, due) sent (*sent)? mark
+ * true: record that it was. */
+enum store_status store_reminder_sent(struct store *s, int64_t key_id,
+    int64_t due, bool mark, bool *sent);
+
 #endif

@@ -198,3 +198,71 @@ store_public_inputs_free(struct store_public_inputs *in)
 	free(in->published);
 	memset(in, 0, sizeof(*in));
 }
+
+/* ---- expiry reminders (sql/032-reminder.sql, owner-control.md 10.2) ---- */
+
+void
+store_notify_keys_free(struct store_notify_keys *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].notify);
+		free(l->v[i].data);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+enum store_status
+store_notify_keys(struct store *s, struct store_notify_keys *out)
+{
+	PGresult *res;
+	enum store_status st;
+	int i, n;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = q(s, "reminder: keys", "SELECT o.key_id, k.data, o.notify"
+	    " FROM owner o JOIN keys k ON k.id = o.key_id WHERE"
+	    " o.notify_confirmed AND o.notify IS NOT NULL ORDER BY o.key_id",
+	    NULL, 1, &res)) != STORE_OK)
+		return st;
+	n = PQntuples(res);
+	if (n > 0)
+		out->v = xcalloc((size_t)n, sizeof(*out->v));
+	for (i = 0; i < n; i++) {
+		struct store_notify_key *e = &out->v[out->n++];
+
+		e->key_id = pg_get_int8(res, i, 0);
+		e->len = (size_t)PQgetlength(res, i, 1);
+		e->data = xmemdup(PQgetvalue(res, i, 1), e->len);
+		e->notify = xstrndup(PQgetvalue(res, i, 2),
+		    (size_t)PQgetlength(res, i, 2));
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_status
+store_reminder_sent(struct store *s, int64_t key_id, int64_t due, bool mark,
+    bool *sent)
+{
+	struct params p;
+	PGresult *res;
+	enum store_status st;
+
+	p_init(&p);
+	p_int8(&p, key_id);
+	p_int8(&p, due);
+	if (mark)
+		return q(s, "reminder: mark", "INSERT INTO reminder_sent (key_id,"
+		    " due) VALUES ($1, $2) ON CONFLICT DO NOTHING", &p, 0, NULL);
+	if ((st = q(s, "reminder: sent?", "SELECT 1 FROM reminder_sent WHERE"
+	    " key_id = $1 AND due = $2", &p, 0, &res)) != STORE_OK)
+		return st;
+	*sent = PQntuples(res) > 0;
+	PQclear(res);
+	return STORE_OK;
+}
