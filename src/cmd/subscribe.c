@@ -52,8 +52,15 @@ owner_public_digest(struct cmd_ctx *ctx, const uint8_t *fpr, size_t fprlen,
 	if (st != STORE_OK)
 		return st;
 	buf_init(&pub, 0);
-	rc = owner_public_copy(ctx, owner_policy(ctx->conf), (int)in.state,
-	    in.data, in.len, in.published, in.published_len, &pub);
+	/* Verified mode: the published copy, with user IDs or not (2, 8.1);
+	 * peer sync alone sends only those with one (owner_public_copy). */
+	if (owner_policy(ctx->conf) == STORE_POLICY_VERIFIED &&
+	    in.published != NULL) {
+		buf_append(&pub, in.published, in.published_len);
+		rc = 1;
+	} else
+		rc = owner_public_copy(ctx, owner_policy(ctx->conf), (int)in.state,
+		    in.data, in.len, in.published, in.published_len, &pub);
 	store_public_inputs_free(&in);
 	if (rc <= 0 || (k = owner_key_load(ctx, pub.data, pub.len)) == NULL) {
 		buf_free(&pub);
