@@ -17,8 +17,10 @@
  * $max_keys_per_add, $max_search, $max_last_reply_keys,
  * $max_key_size_kib, $max_reply_size_kib, and for owner control
  * $policy, $control_max_age_hours, $challenge_ttl_hours,
- * $max_token_mails_per_day, $max_bad_tokens_per_hour are replaced from
- * the config
+ * $max_token_mails_per_day, $max_bad_tokens_per_hour,
+ * $address_token_ttl_hours, $max_address_mails_per_hour,
+ * $max_notify_mails_per_day, $max_subscriptions_per_address and
+ * $expiry_warn_days are replaced from the config
  * ($max_last_reply_keys by LAST's real cap, cmd_last_cap: the smaller of
  * max_reply_keys and max_last_reply_keys). A line that is exactly
  * "$if peers", "$else" or "$endif" keeps the lines between them only when
@@ -161,6 +163,9 @@ substitute(const struct conf *c, const char *text, struct buf *out)
 		if (!strncmp(p, "$" name, sizeof(name))) { \
 			buf_printf(out, fmt, val); p += sizeof(name); continue; }
 		SUB("maintainer", "%s", c->maintainer ? c->maintainer : c->address)
+		/* before "address", which is its prefix */
+		SUB("address_token_ttl_hours", "%zu",
+		    (c->address_token_ttl + 3599) / 3600)
 		SUB("address", "%s", c->address)
 		SUB("server_name", "%s", c->server_name ? c->server_name : c->address)
 		SUB("version", "%s", cmd_version())
@@ -178,6 +183,12 @@ substitute(const struct conf *c, const char *text, struct buf *out)
 		SUB("challenge_ttl_hours", "%zu", (c->challenge_ttl + 3599) / 3600)
 		SUB("max_token_mails_per_day", "%zu", c->max_token_mails_per_day)
 		SUB("max_bad_tokens_per_hour", "%zu", c->max_bad_tokens_per_hour)
+		SUB("max_address_mails_per_hour", "%zu",
+		    c->max_address_mails_per_hour)
+		SUB("max_notify_mails_per_day", "%zu", c->max_notify_mails_per_day)
+		SUB("max_subscriptions_per_address", "%zu",
+		    c->max_subscriptions_per_address)
+		SUB("expiry_warn_days", "%zu", c->expiry_warn_days)
 #undef SUB
 		buf_putc(out, '$');
 		p++;
