@@ -127,6 +127,19 @@ TS=$(own_token_of "$T/sigv.txt")
 check "sign-only verification: token in clear" [ -n "$TS" ]
 check "sign-only verification never names the user ID" sh -c "! grep -q 'Sig Only' '$V'"
 
+# ---- verify_encrypt = required refuses it; never sends it in clear ---------
+own_conf verify_encrypt required
+S2=$(own_genkey "$S" sign "Sig Two <sig2@example.org>")
+own_export "$S" "$S2" "$T/sig2.asc"
+own_send "ADD" "$T/sig2.asc" "Sig Two <sig2@example.org>"
+check_eq "required, sign-only: the reply alone" "$nnew" 1
+check "required: the reply says why" body_has '^    sig2@example.org: verification mail not sent (this key cannot receive encrypted mail)$'
+own_conf verify_encrypt never
+own_send "ADD" "$T/alice.asc" "Alice Othername <alice@other.example>"
+check_eq "never: reply and verification" "$nnew" 2
+check "never: in clear although the key can encrypt" sh -c "! grep -q 'BEGIN PGP MESSAGE' '$(own_nth 1)'"
+own_conf verify_encrypt preferred
+
 # ---- a second key's confirmation moves the address -----------------------
 H2=$(own_home alice2)
 F2=$(own_genkey "$H2" ed "Alice New <alice@example.org>")

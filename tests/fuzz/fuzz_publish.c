@@ -6,12 +6,17 @@
  * primary (and into its own), its held fragments parsed and published
  * again, REPLACEd, and hashed; every result is written out and parsed
  * back. Keys with equal primaries in one input (a key and a later upload
- * of it) exercise the real paths; unequal ones the refusals.
+ * of it) exercise the real paths; unequal ones the refusals. Verified
+ * mode's copy keeps the user IDs whose address cmd/verified.c reads
+ * (owner_uid_address, itself a parser of user-ID text), and the expiry
+ * of the encryption components (reminders, pgp_enc_expiry) is taken.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/owner.h"
+#include "pgp/encrypt.h"
 #include "pgp/pgp.h"
 #include "pgp/publish.h"
 
@@ -42,6 +47,16 @@ on_key(void *ctx, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 	(void)pgp_key_check(key, 1700000000, NULL, 0);
 	ks->k[ks->n++] = key;
 	return 0;
+}
+
+/* Verified mode's rule, with the real address parser. */
+static bool
+keep_with_address(void *arg, const uint8_t *uid, size_t len)
+{
+	char a[OWNER_ARG_MAX];
+
+	(void)arg;
+	return owner_uid_address(uid, len, a);
 }
 
 /* Write k and parse it back (the store's round trip). */
@@ -110,6 +125,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rules.nblocked = 0;
 		}
 		free(h);
+		{
+			struct pgp_key *ver = pgp_key_verified_copy(ks.k[i],
+			    keep_with_address, NULL);
+			uint32_t latest;
+			time_t due;
+			bool pri, sub;
+
+			roundtrip(ver);
+			pgp_key_free(ver);
+			(void)pgp_enc_expiry(ks.k[i], 1700000000, &latest);
+			(void)owner_due_date(ks.k[i], 1700000000, &due, &pri, &sub);
+		}
 		if ((rev = pgp_key_revocation_copy(ks.k[i])) != NULL) {
 			roundtrip(rev);
 			pgp_key_free(rev);
