@@ -95,8 +95,9 @@ store_recon_unlock(struct store *s, const char *peer)
  * public copy under the policy the store's view names (owner-control.md
  * 2, store_set_view). open: every key as stored (keys.data, keys.digest)
  * but those whose owner HIDs them; trusted: the published copies
- * (published.data, published.digest) of visible keys; verified, not
- * offered yet: nothing. Columns: row id, fingerprint, digest, data. Keys
+ * (published.data, published.digest) of visible keys; verified: the
+ * published copies that carry a user ID (primary_uid set), the ones peer
+ * sync sends (owner-control.md 11). Columns: row id, fingerprint, digest, data. Keys
  * without a public copy, and the revocation-only copies that outgoing
  * sync sends for hidden or unclaimed revoked keys, are not elements:
  * reconciliation never sends them.
@@ -113,6 +114,10 @@ recon_set(const struct store *s)
 		return "SELECT k.id, k.fingerprint, pb.digest, pb.data FROM keys k"
 		    " JOIN owner o ON o.key_id = k.id AND o.state = 'visible'"
 		    " JOIN published pb ON pb.key_id = k.id";
+	case STORE_POLICY_VERIFIED:
+		return "SELECT k.id, k.fingerprint, pb.digest, pb.data FROM keys k"
+		    " JOIN published pb ON pb.key_id = k.id"
+		    " WHERE pb.primary_uid IS NOT NULL";
 	default:
 		return "SELECT k.id, k.fingerprint, k.digest, k.data FROM keys k"
 		    " WHERE false";
