@@ -119,6 +119,15 @@ enum pgp_status
 cmd_key_accept(const struct cmd_ctx *ctx, struct pgp_key *key,
     enum pgp_status st, const char *detail, char *why, size_t whylen)
 {
+	return cmd_key_accept_known(ctx, key, st, detail, NULL, NULL, why,
+	    whylen);
+}
+
+enum pgp_status
+cmd_key_accept_known(const struct cmd_ctx *ctx, struct pgp_key *key,
+    enum pgp_status st, const char *detail, const struct pgp_known *known,
+    struct pgp_vstats *stats, char *why, size_t whylen)
+{
 	char note[512];
 
 	if (st == PGP_ERR_SECRET) {
@@ -137,7 +146,8 @@ cmd_key_accept(const struct cmd_ctx *ctx, struct pgp_key *key,
 		return st;
 	}
 	note[0] = '\0';
-	st = pgp_key_check(key, ctx->now, note, sizeof(note));
+	st = pgp_key_check_known(key, ctx->now, known, stats, note,
+	    sizeof(note));
 	if (st != PGP_OK)
 		snprintf(why, whylen, "%s%s%s", pgp_strerror(st), *note ? ": " : "",
 		    note);
@@ -183,7 +193,8 @@ has_good_revocation(const struct pgp_key *key, const uint8_t *body, size_t len)
  *    (8.2), never a user ID's name.
  */
 static int
-on_key_owned(struct add_state *s, struct pgp_key *key, const char *why)
+on_key_owned(struct add_state *s, struct pgp_key *key, const char *why,
+    bool all_known)
 {
 	struct pgp_merge_counts counts;
 	struct owner_absorbed res;
@@ -193,7 +204,12 @@ on_key_owned(struct add_state *s, struct pgp_key *key, const char *why)
 
 	memset(&counts, 0, sizeof(counts));
 	memset(&res, 0, sizeof(res));
-	sst = store_merge_key(s->ctx->store, key, &s->ctx->lim, &counts);
+	/* A key whose every packet the union holds would merge as nothing
+	 * new (zero counts, no write): skip the merge, not what follows it
+	 * (the absorption into the published copy, the verified copy's
+	 * rebuild), which does not depend on the union having changed. */
+	sst = all_known ? STORE_OK :
+	    store_merge_key(s->ctx->store, key, &s->ctx->lim, &counts);
 	if (sst == STORE_LIMIT) {
 		cmd_limit_reason(s->ctx, reason, sizeof(reason));
 		reject(s, key->pub.fpr, key->pub.fprlen, reason);
@@ -230,8 +246,11 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 {
 	struct add_state *s = arg;
 	struct pgp_merge_counts counts;
+	struct store_known kn;
+	struct pgp_known view;
 	char why[640], hex[65];
 	enum store_status sst;
+	bool all_known;
 
 	if (s->st != STORE_OK) {
 		pgp_key_free(key);
@@ -245,8 +264,26 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 		}
 		s->keys_seen++;
 	}
-	if (cmd_key_accept(s->ctx, key, st, detail, why, sizeof(why)) != PGP_OK) {
+	/* What the store already holds of the key: its verified signatures
+	 * are not verified again, and if every packet is there already the
+	 * merge is skipped (it would find nothing new). */
+	memset(&kn, 0, sizeof(kn));
+	memset(&view, 0, sizeof(view));
+	if (st == PGP_OK && key != NULL) {
+		const struct pgp_key *one = key;
+
+		sst = store_known_get(s->ctx->store, &one, 1, &kn);
+		if (sst != STORE_OK) {
+			s->st = sst;
+			pgp_key_free(key);
+			return 1;
+		}
+		store_known_view(&kn, &view);
+	}
+	if (cmd_key_accept_known(s->ctx, key, st, detail, &view, NULL, why,
+	    sizeof(why)) != PGP_OK) {
 		reject(s, key ? key->pub.fpr : fpr, key ? key->pub.fprlen : fprlen, why);
+		store_known_free(&kn, 1);
 		pgp_key_free(key);
 		return 0;
 	}
@@ -254,19 +291,29 @@ on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
 		reject(s, key->pub.fpr, key->pub.fprlen, "the revocation certificate "
 		    "does not verify with this key, which it names as its issuer; "
 		    "nothing was stored");
+		store_known_free(&kn, 1);
 		pgp_key_free(key);
 		return 0;
 	}
 	memset(&counts, 0, sizeof(counts));
-	if (owner_policy(s->ctx->conf) != STORE_POLICY_OPEN)
-		return on_key_owned(s, key, why);
-	/* What a merge adds goes to our peers too (spec 4.5), unless no
-	 * peer is configured: then nothing would ever empty the queue. */
-	if (s->ctx->sync_enqueue)
+	all_known = pgp_key_all_known(key, &view);
+	if (owner_policy(s->ctx->conf) != STORE_POLICY_OPEN) {
+		store_known_free(&kn, 1);
+		return on_key_owned(s, key, why, all_known);
+	}
+	if (all_known) {
+		/* Nothing new: what the merge would report, without it. */
+		sst = STORE_OK;
+	} else if (s->ctx->sync_enqueue) {
+		/* What a merge adds goes to our peers too (spec 4.5), unless
+		 * no peer is configured: then nothing would ever empty the
+		 * queue. */
 		sst = store_merge_key_sync(s->ctx->store, key, &s->ctx->lim,
 		    &counts, s->ctx->sync_trail, s->ctx->sync_ntrail);
-	else
+	} else {
 		sst = store_merge_key(s->ctx->store, key, &s->ctx->lim, &counts);
+	}
+	store_known_free(&kn, 1);
 	if (sst == STORE_LIMIT) {
 		/* A flooding defence, not a failure: refuse this key, go on. */
 		cmd_limit_reason(s->ctx, why, sizeof(why));

@@ -114,6 +114,12 @@ enum store_status cmd_add_blob(struct cmd_ctx *ctx, const uint8_t *data,
  */
 enum pgp_status cmd_key_accept(const struct cmd_ctx *ctx, struct pgp_key *key,
     enum pgp_status st, const char *detail, char *why, size_t whylen);
+/* The same with what the store knows of the key (pgp_key_check_known;
+ * known and stats may be NULL). */
+enum pgp_status cmd_key_accept_known(const struct cmd_ctx *ctx,
+    struct pgp_key *key, enum pgp_status st, const char *detail,
+    const struct pgp_known *known, struct pgp_vstats *stats, char *why,
+    size_t whylen);
 /* Why a merge returned STORE_LIMIT, in words. */
 void cmd_limit_reason(const struct cmd_ctx *ctx, char *why, size_t whylen);
 /*

@@ -79,6 +79,10 @@ struct slot {
 	struct buf report;	/* "Key FPR: reason" lines of refused keys */
 	struct buf notes;	/* "Key FPR: dropped: ..." (verbose only) */
 	unsigned nrejected;
+	unsigned nknown;	/* accepted keys the store holds whole already:
+				 * counted unchanged, never merged */
+	struct pgp_vstats vstats;	/* public-key operations of the chunk */
+	char *store_err;	/* the worker's store failed (owned): stop */
 };
 
 struct imp {
@@ -123,6 +127,9 @@ emit(struct imp *im, uint8_t *data, size_t len, char *note, unsigned refused)
 	sl->keys = NULL;
 	sl->nkeys = 0;
 	sl->nrejected = refused;	/* a key the reader refused (note) */
+	sl->nknown = 0;
+	memset(&sl->vstats, 0, sizeof(sl->vstats));
+	sl->store_err = NULL;
 	buf_reset(&sl->report);
 	buf_reset(&sl->notes);
 	sl->state = SLOT_FILLED;
@@ -504,10 +511,22 @@ reader_main(void *arg)
 
 /* ---- the workers ---------------------------------------------------------- */
 
+/* One key (or error) of a chunk as pgp_keys_read reported it. */
+struct pending {
+	struct pgp_key *key;
+	enum pgp_status st;
+	uint8_t fpr[32];
+	size_t fprlen;
+	char *detail;		/* owned, or NULL */
+};
+
 struct work {
 	struct imp *im;
 	struct slot *sl;
-	size_t cap;
+	struct store *store;	/* the worker's own connection, for
+				 * store_known_get (NULL until needed) */
+	struct pending *p;
+	size_t np, cap;
 };
 
 static void
@@ -523,30 +542,112 @@ report_key(struct buf *b, const uint8_t *fpr, size_t fprlen, const char *what,
 	(void)buf_printf(b, "Key %s: %s%s\n", hex, what, why);
 }
 
+/* pgp_keys_read callback: keep what it says, in order. */
 static int
 on_key(void *arg, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
     size_t fprlen, const char *detail)
 {
 	struct work *w = arg;
+	struct pending *p;
+
+	if (w->np == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : IMPORT_CHUNK_KEYS;
+		w->p = xreallocarray(w->p, w->cap, sizeof(*w->p));
+	}
+	p = &w->p[w->np++];
+	memset(p, 0, sizeof(*p));
+	p->key = key;
+	p->st = st;
+	if (fpr != NULL && fprlen <= sizeof(p->fpr)) {
+		memcpy(p->fpr, fpr, fprlen);
+		p->fprlen = fprlen;
+	}
+	p->detail = detail ? xstrdup(detail) : NULL;
+	return 0;
+}
+
+static void
+slot_add_key(struct work *w, struct pgp_key *key)
+{
 	struct slot *sl = w->sl;
+
+	/* capacity: the next power of two (grown when nkeys is one) */
+	if ((sl->nkeys & (sl->nkeys - 1)) == 0)
+		sl->keys = xreallocarray(sl->keys, sl->nkeys ? sl->nkeys * 2 : 1,
+		    sizeof(*sl->keys));
+	sl->keys[sl->nkeys++] = key;
+}
+
+/*
+ * Check the keys of a chunk as ADD does, knowing what the store holds of
+ * them (one statement for the chunk): verified signatures are not
+ * verified again, and a key the store holds whole already is counted as
+ * unchanged here and never reaches the writer (its merge would find
+ * nothing new). A store failure is left in the slot for the writer.
+ */
+static void
+check_chunk(struct work *w)
+{
+	struct imp *im = w->im;
+	struct slot *sl = w->sl;
+	const struct pgp_key **keys;
+	struct store_known *kn;
+	struct pgp_known view;
+	enum store_status st = STORE_OK;
+	size_t i, n = 0;
 	char why[640];
 
-	if (cmd_key_accept(&w->im->ctx, key, st, detail, why, sizeof(why)) != PGP_OK) {
-		report_key(&sl->report, key ? key->pub.fpr : fpr,
-		    key ? key->pub.fprlen : fprlen, "", why);
-		sl->nrejected++;
-		pgp_key_free(key);
-		return 0;
+	keys = xcalloc(w->np ? w->np : 1, sizeof(*keys));
+	kn = xcalloc(w->np ? w->np : 1, sizeof(*kn));
+	for (i = 0; i < w->np; i++)
+		if (w->p[i].st == PGP_OK && w->p[i].key != NULL)
+			keys[n++] = w->p[i].key;
+	if (n > 0 && w->store == NULL)
+		st = store_open(im->ctx.conf->database, &w->store);
+	if (st == STORE_OK && n > 0)
+		st = store_known_get(w->store, keys, n, kn);
+	if (st != STORE_OK) {
+		sl->store_err = xstrdup(w->store ? store_errmsg(w->store) :
+		    store_strerror(st));
+		store_close(w->store);
+		w->store = NULL;
+		memset(kn, 0, n * sizeof(*kn));
 	}
-	if (*why && w->im->o.verbose)
-		report_key(&sl->notes, key->pub.fpr, key->pub.fprlen,
-		    "dropped: ", why);
-	if (sl->nkeys == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : IMPORT_CHUNK_KEYS;
-		sl->keys = xreallocarray(sl->keys, w->cap, sizeof(*sl->keys));
+	for (i = 0, n = 0; i < w->np; i++) {
+		struct pending *p = &w->p[i];
+		struct pgp_key *key = p->key;
+
+		memset(&view, 0, sizeof(view));
+		if (p->st == PGP_OK && key != NULL)
+			store_known_view(&kn[n++], &view);
+		if (sl->store_err != NULL) {
+			pgp_key_free(key);
+			continue;
+		}
+		if (cmd_key_accept_known(&im->ctx, key, p->st, p->detail, &view,
+		    &sl->vstats, why, sizeof(why)) != PGP_OK) {
+			report_key(&sl->report, key ? key->pub.fpr : p->fpr,
+			    key ? key->pub.fprlen : p->fprlen, "", why);
+			sl->nrejected++;
+			pgp_key_free(key);
+			continue;
+		}
+		if (*why && im->o.verbose)
+			report_key(&sl->notes, key->pub.fpr, key->pub.fprlen,
+			    "dropped: ", why);
+		if (pgp_key_all_known(key, &view)) {
+			sl->nknown++;
+			pgp_key_free(key);
+			continue;
+		}
+		slot_add_key(w, key);
 	}
-	sl->keys[sl->nkeys++] = key;
-	return 0;
+	for (i = 0; i < w->np; i++)
+		free(w->p[i].detail);
+	store_known_free(kn, n);
+	free(kn);
+	free(keys);
+	w->np = 0;
 }
 
 static void *
@@ -556,6 +657,8 @@ worker_main(void *arg)
 	struct work w;
 	struct slot *sl;
 
+	memset(&w, 0, sizeof(w));
+	w.im = im;
 	pthread_mutex_lock(&im->mu);
 	for (;;) {
 		while (!im->abort && im->next_work == im->next_fill &&
@@ -567,12 +670,12 @@ worker_main(void *arg)
 		sl->state = SLOT_WORKING;
 		pthread_mutex_unlock(&im->mu);
 
-		w.im = im;
 		w.sl = sl;
-		w.cap = 0;
-		if (sl->len > 0)
+		if (sl->len > 0) {
 			(void)pgp_keys_read(sl->data, sl->len, &im->ctx.lim,
 			    on_key, &w);
+			check_chunk(&w);
+		}
 		free(sl->data);
 		sl->data = NULL;
 
@@ -581,6 +684,8 @@ worker_main(void *arg)
 		pthread_cond_broadcast(&im->cv);
 	}
 	pthread_mutex_unlock(&im->mu);
+	store_close(w.store);
+	free(w.p);
 	return NULL;
 }
 
@@ -588,6 +693,7 @@ worker_main(void *arg)
 
 struct totals {
 	unsigned long long keys, new_keys, updated, unchanged, rejected;
+	struct pgp_vstats vstats;	/* the workers' checks */
 };
 
 struct batch {
@@ -782,6 +888,37 @@ progress(unsigned long long keys, const struct timespec *t0, uint64_t pos,
 	fflush(stderr);
 }
 
+/* "import: verified N (KIND n, ...), skipped M (KIND m, ...)": the
+ * public-key operations done and the ones the store's verified entries
+ * saved, by kind. */
+static void
+print_vstats(const struct pgp_vstats *v)
+{
+	unsigned long done = 0, skipped = 0;
+	const char *sep;
+	int k;
+
+	for (k = 0; k < PGP_VK_COUNT; k++) {
+		done += v->done[k];
+		skipped += v->skipped[k];
+	}
+	fprintf(stderr, "import: verified %lu", done);
+	for (k = 0, sep = " ("; k < PGP_VK_COUNT; k++)
+		if (v->done[k]) {
+			fprintf(stderr, "%s%s %lu", sep,
+			    pgp_vkind_name((enum pgp_vkind)k), v->done[k]);
+			sep = ", ";
+		}
+	fprintf(stderr, "%s, skipped %lu", *sep == ',' ? ")" : "", skipped);
+	for (k = 0, sep = " ("; k < PGP_VK_COUNT; k++)
+		if (v->skipped[k]) {
+			fprintf(stderr, "%s%s %lu", sep,
+			    pgp_vkind_name((enum pgp_vkind)k), v->skipped[k]);
+			sep = ", ";
+		}
+	fprintf(stderr, "%s\n", *sep == ',' ? ")" : "");
+}
+
 static uint64_t
 input_size(const struct cmd_import_opts *o)
 {
@@ -811,6 +948,8 @@ cmd_import(struct cmd_ctx *ctx, const struct cmd_import_opts *o)
 	struct slot *sl;
 	enum store_status st = STORE_OK;
 	uint64_t total = input_size(o), pos = 0;
+	char *errmsg = NULL;		/* a worker's store error (leaked at
+					 * the tempfail exit, as the rest) */
 	unsigned jobs = o->jobs, i;
 	size_t k;
 
@@ -873,6 +1012,13 @@ cmd_import(struct cmd_ctx *ctx, const struct cmd_import_opts *o)
 		}
 		pthread_mutex_unlock(&im->mu);
 
+		if (sl->store_err != NULL) {
+			/* a worker's connection failed */
+			errmsg = sl->store_err;
+			sl->store_err = NULL;
+			st = STORE_TEMPFAIL;
+			break;
+		}
 		if (sl->note)
 			fprintf(stderr, "%s\n", sl->note);
 		if (sl->report.len)
@@ -880,7 +1026,9 @@ cmd_import(struct cmd_ctx *ctx, const struct cmd_import_opts *o)
 		if (sl->notes.len)
 			fwrite(sl->notes.data, 1, sl->notes.len, stderr);
 		t.rejected += sl->nrejected;
-		t.keys += sl->nrejected;
+		t.keys += sl->nrejected + sl->nknown;
+		t.unchanged += sl->nknown;
+		pgp_vstats_add(&t.vstats, &sl->vstats);
 		pos = sl->in_pos;
 		for (k = 0; k < sl->nkeys && st == STORE_OK; k++) {
 			if (batch_has(&b, sl->keys[k]))
@@ -923,7 +1071,8 @@ cmd_import(struct cmd_ctx *ctx, const struct cmd_import_opts *o)
 		/* Stop the pipeline and leave it to the exit (see the top). */
 		if (o->progress)
 			fputc('\n', stderr);
-		log_warnx("import: database: %s", store_errmsg(ctx->store));
+		log_warnx("import: database: %s", errmsg ? errmsg :
+		    store_errmsg(ctx->store));
 		pthread_mutex_lock(&im->mu);
 		im->abort = true;
 		pthread_cond_broadcast(&im->cv);
@@ -945,6 +1094,8 @@ cmd_import(struct cmd_ctx *ctx, const struct cmd_import_opts *o)
 		    "unchanged, %llu refused; %.2f s, %.0f keys/s\n", t.keys,
 		    t.new_keys, t.updated, t.unchanged, t.rejected, el,
 		    el > 0 ? (double)t.keys / el : 0.0);
+		pgp_vstats_add(&t.vstats, store_vstats(ctx->store));
+		print_vstats(&t.vstats);
 	}
 	for (k = 0; k < im->nslots; k++) {
 		free(im->slots[k].report.data);

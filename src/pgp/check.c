@@ -150,11 +150,13 @@ algo_can_sign(uint8_t algo)
  */
 static enum pgp_sig_state
 check_backsig(struct check *c, struct pgp_sig *bind,
-    const struct pgp_component *sub)
+    const struct pgp_component *sub, bool known, bool *crypto_ok)
 {
 	struct pgp_sig e;
 	enum pgp_sig_state st;
 	uint32_t nb;
+
+	*crypto_ok = false;
 
 	if (bind->embedded_len == 0) {
 		bind->note = "signing subkey without back-signature";
@@ -178,7 +180,14 @@ check_backsig(struct check *c, struct pgp_sig *bind,
 		bind->note = "back-signature by another key";
 		return PGP_SIG_BAD;
 	}
-	st = chk_verify(c, &e, &sub->pkt, &sub->sub, &sub->pkt);
+	if (known) {
+		/* the binding's entry covers its back-signature (judge) */
+		chk_count_op(c, &sub->sub, true);
+		st = PGP_SIG_GOOD;
+	} else {
+		st = chk_verify(c, &e, &sub->pkt, &sub->sub, &sub->pkt);
+	}
+	*crypto_ok = st == PGP_SIG_GOOD;
 	nb = sub->sub.created > c->key->pub.created ? sub->sub.created :
 	    c->key->pub.created;
 	if (st == PGP_SIG_GOOD)
@@ -205,23 +214,43 @@ judge(struct check *c, struct pgp_sig *s, struct home h)
 	struct hashed_info hi;
 	enum pgp_sig_state st;
 	uint32_t nb = k->pub.created;
+	uint8_t entry[PGP_VERIFIED_LEN];
+	bool known, backsig = false, crypto_ok, back_ok;
 
 	if (h.kind == HOME_UID)
 		comp = &k->uids[h.idx];
 	else if (h.kind == HOME_SUB)
 		comp = &k->subkeys[h.idx];
-	st = chk_verify(c, s, comp ? &comp->pkt : NULL, &k->pub, &k->pkt);
+	if (s->type == PGP_SIG_SUBKEY_BINDING && comp != NULL) {
+		chk_scan_hashed(s, &hi);
+		backsig = hi.has_key_flags ? (hi.key_flags & 0x02) != 0 :
+		    BACKSIG_WITHOUT_FLAGS && algo_can_sign(comp->sub.algo);
+	}
+	/* Verified before, in this place, by this key (and, for a binding
+	 * that needs one, with its back-signature): only the policy is
+	 * applied again. An entry is recorded only when every public-key
+	 * operation the signature needs succeeded. */
+	chk_entry_of(c, s, comp ? &comp->pkt : NULL, c->kname, entry);
+	known = pgp_known_verified(c->known, entry);
+	if (known) {
+		chk_count_op(c, &k->pub, true);
+		s->note = NULL;
+		st = PGP_SIG_GOOD;
+	} else {
+		st = chk_verify(c, s, comp ? &comp->pkt : NULL, &k->pub,
+		    &k->pkt);
+	}
+	crypto_ok = st == PGP_SIG_GOOD && (known || !backsig);
 	if (h.kind == HOME_SUB && comp != NULL && comp->sub.created > nb)
 		nb = comp->sub.created;
 	if (st == PGP_SIG_GOOD)
 		st = chk_policy(c, s, nb);
-	if (st == PGP_SIG_GOOD && s->type == PGP_SIG_SUBKEY_BINDING &&
-	    comp != NULL) {
-		chk_scan_hashed(s, &hi);
-		if (hi.has_key_flags ? (hi.key_flags & 0x02) != 0 :
-		    BACKSIG_WITHOUT_FLAGS && algo_can_sign(comp->sub.algo))
-			st = check_backsig(c, s, comp);
+	if (st == PGP_SIG_GOOD && backsig) {
+		st = check_backsig(c, s, comp, known, &back_ok);
+		crypto_ok = known || back_ok;
 	}
+	if (crypto_ok)
+		chk_add_verified(k, entry);
 	s->state = st;
 	return st;
 }
@@ -509,6 +538,14 @@ enum pgp_status
 pgp_key_check(struct pgp_key *key, time_t now, char *detail,
     size_t detaillen)
 {
+	return pgp_key_check_known(key, now, NULL, NULL, detail, detaillen);
+}
+
+enum pgp_status
+pgp_key_check_known(struct pgp_key *key, time_t now,
+    const struct pgp_known *known, struct pgp_vstats *stats, char *detail,
+    size_t detaillen)
+{
 	struct check c;
 	struct home h;
 	size_t i, j;
@@ -523,6 +560,9 @@ pgp_key_check(struct pgp_key *key, time_t now, char *detail,
 	memset(&c, 0, sizeof(c));
 	c.key = key;
 	c.now = now;
+	c.known = known;
+	c.stats = stats;
+	pgp_name_key(&key->pkt, c.kname);
 	c.budget = REHOME_BUDGET;
 	c.hash_budget = REHOME_HASH_BUDGET;
 

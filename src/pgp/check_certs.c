@@ -33,6 +33,7 @@
 struct signer {
 	struct pgp_pubkey pub;
 	struct pgp_packet pkt;		/* primary key packet, body owned */
+	uint8_t name[PGP_NAME_LEN];	/* of pkt (known.c) */
 };
 
 static int
@@ -51,6 +52,7 @@ signer_read(const uint8_t *blob, size_t len, struct signer *sg)
 	sg->pkt.tag = PGP_TAG_PUBKEY;
 	sg->pkt.body = xmemdup(h.body, h.len);
 	sg->pkt.len = h.len;
+	pgp_name_key(&sg->pkt, sg->name);
 	return 0;
 }
 
@@ -80,8 +82,18 @@ size_t
 pgp_key_check_certs(struct pgp_key *key, size_t over,
     const struct pgp_blob *signers, size_t nsigners, time_t now)
 {
+	return pgp_key_check_certs_known(key, over, signers, nsigners, now,
+	    NULL, NULL);
+}
+
+size_t
+pgp_key_check_certs_known(struct pgp_key *key, size_t over,
+    const struct pgp_blob *signers, size_t nsigners, time_t now,
+    const struct pgp_known *known, struct pgp_vstats *stats)
+{
 	struct signer *sg = NULL, probe, *hit;
 	struct check c;
+	uint8_t entry[PGP_VERIFIED_LEN];
 	size_t i, j, n = 0, ngood = 0;
 
 	if (nsigners == 0)
@@ -94,6 +106,9 @@ pgp_key_check_certs(struct pgp_key *key, size_t over,
 	memset(&c, 0, sizeof(c));
 	c.key = key;
 	c.now = now;
+	c.known = known;
+	c.stats = stats;
+	pgp_name_key(&key->pkt, c.kname);
 	for (i = 0; i < key->nuids && n > 0; i++) {
 		struct pgp_component *u = &key->uids[i];
 
@@ -123,10 +138,18 @@ pgp_key_check_certs(struct pgp_key *key, size_t over,
 
 				if (issuer_is(s, &sg[lo].pub) != 1)
 					continue;
-				st = chk_verify(&c, s, &u->pkt, &sg[lo].pub,
-				    &sg[lo].pkt);
-				if (st == PGP_SIG_GOOD)
+				chk_entry_of(&c, s, &u->pkt, sg[lo].name, entry);
+				if (pgp_known_verified(known, entry)) {
+					chk_count_op(&c, &sg[lo].pub, true);
+					st = PGP_SIG_GOOD;
+				} else {
+					st = chk_verify(&c, s, &u->pkt,
+					    &sg[lo].pub, &sg[lo].pkt);
+				}
+				if (st == PGP_SIG_GOOD) {
+					chk_add_verified(key, entry);
 					st = chk_policy(&c, s, key->pub.created);
+				}
 				s->state = st;
 				s->note = NULL;	/* notes are for self-sigs */
 				if (st == PGP_SIG_GOOD) {

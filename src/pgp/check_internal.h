@@ -40,6 +40,12 @@ struct move {
 struct check {
 	struct pgp_key *key;
 	time_t now;
+	/* What the store already verified (NULL: nothing), the counts of
+	 * public-key operations (NULL: not counted), and the name of the
+	 * key packet (known.c), the signer of every self-signature. */
+	const struct pgp_known *known;
+	struct pgp_vstats *stats;
+	uint8_t kname[PGP_NAME_LEN];
 	/* 0x99 || len || primary body, per hash algorithm, for v3/v4 sigs:
 	 * the primary packet is hashed once, then copied per signature. */
 	struct pgp_hash *prefix[NPREFIX];
@@ -138,6 +144,18 @@ enum pgp_sig_state chk_policy(const struct check *c, struct pgp_sig *s,
     uint32_t not_before);
 /* Free c's cached hash contexts. */
 void chk_release(struct check *c);
+/* Count a public-key operation by signer: done (chk_verify counts those
+ * itself), or skipped because the store had verified the same signature
+ * before. */
+void chk_count_op(struct check *c, const struct pgp_pubkey *signer,
+    bool skipped);
+/* The verified entry (known.c) of s attached to comp (NULL: to the key)
+ * and verified with the key packet named signer. */
+void chk_entry_of(const struct check *c, const struct pgp_sig *s,
+    const struct pgp_packet *comp, const uint8_t *signer,
+    uint8_t entry[PGP_VERIFIED_LEN]);
+/* Remember in k->verified that the signature of entry verified. */
+void chk_add_verified(struct pgp_key *k, const uint8_t entry[PGP_VERIFIED_LEN]);
 
 /* ---- check_clean.c -------------------------------------------------- */
 

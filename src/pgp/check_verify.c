@@ -219,6 +219,7 @@ chk_verify(struct check *c, struct pgp_sig *s, const struct pgp_packet *comp,
 	}
 	if ((st = chk_digest(c, s, comp, d, &dlen)) != PGP_SIG_GOOD)
 		return st;
+	chk_count_op(c, signer, false);
 	switch (pgp_crypto_verify(signer, signer_pkt->body, signer_pkt->len,
 	    s, d, dlen)) {
 	case PGP_SIG_GOOD:
@@ -278,4 +279,39 @@ chk_policy(const struct check *c, struct pgp_sig *s, uint32_t not_before)
 		return PGP_SIG_BAD;
 	}
 	return PGP_SIG_GOOD;
+}
+
+void
+chk_count_op(struct check *c, const struct pgp_pubkey *signer, bool skipped)
+{
+	int k = pgp_vkind_of(signer);
+
+	if (c->stats == NULL || k < 0)
+		return;
+	if (skipped)
+		c->stats->skipped[k]++;
+	else
+		c->stats->done[k]++;
+}
+
+void
+chk_entry_of(const struct check *c, const struct pgp_sig *s,
+    const struct pgp_packet *comp, const uint8_t *signer,
+    uint8_t entry[PGP_VERIFIED_LEN])
+{
+	uint8_t cn[PGP_NAME_LEN];
+
+	if (comp != NULL)
+		pgp_name_component(c->kname, comp, cn);
+	pgp_name_sig(c->kname, comp != NULL ? cn : NULL, &s->pkt, entry);
+	memcpy(entry + PGP_NAME_LEN, signer, PGP_NAME_LEN);
+}
+
+void
+chk_add_verified(struct pgp_key *k, const uint8_t entry[PGP_VERIFIED_LEN])
+{
+	k->verified = pgp_grow(k->verified, k->nverified, PGP_VERIFIED_LEN);
+	memcpy(k->verified + k->nverified * PGP_VERIFIED_LEN, entry,
+	    PGP_VERIFIED_LEN);
+	k->nverified++;
 }

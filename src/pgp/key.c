@@ -109,6 +109,7 @@ pgp_key_free(struct pgp_key *key)
 	for (i = 0; i < key->nsubkeys; i++)
 		pgp_component_clear(&key->subkeys[i]);
 	free(key->subkeys);
+	free(key->verified);
 	free(key);
 }
 

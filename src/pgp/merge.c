@@ -385,6 +385,8 @@ key_copy(const struct pgp_key *src)
 	size_t i;
 
 	*k = *src;
+	k->verified = NULL;	/* (a copy to write out; the list is not needed) */
+	k->nverified = 0;
 	k->pkt.body = xmemdup(src->pkt.body, src->pkt.len);
 	k->sigs = NULL;
 	k->nsigs = 0;

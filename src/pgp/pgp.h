@@ -186,6 +186,13 @@ struct pgp_key {
 	bool revoked;			/* GOOD key revocation present */
 	uint32_t expires;		/* absolute expiry time, 0 if none */
 	long primary_uid;		/* index into uids of the primary user ID, -1 none */
+	/* What pgp_key_check and pgp_key_check_certs found to verify, as
+	 * entries of PGP_VERIFIED_LEN octets (known.c), unsorted, in
+	 * PGP_VERIFIED_LEN * nverified octets owned by the key. The store
+	 * keeps them with the key, so that the same signature is never
+	 * verified twice. Not copied by pgp_key_merge. */
+	uint8_t *verified;
+	size_t nverified;
 };
 
 /* Counts of what a merge added (for the ADD report and "anything new?").
@@ -373,6 +380,91 @@ enum pgp_status pgp_bare_sig_read(const uint8_t *data, size_t len,
 int pgp_key_splice_sig(const uint8_t *key, size_t keylen, const uint8_t *sig,
     size_t siglen, struct buf *out);
 
+/* ---- known.c: what the store already holds ------------------------------ */
+
+/*
+ * A packet's name is 16 octets of SHA-256 over the packet in its place
+ * in its key: a user ID, attribute or subkey packet with the primary key
+ * packet; a signature with the primary key packet and the component it
+ * is attached to (none for direct-key signatures and key revocations).
+ * Two packets have the same name exactly when pgp_key_merge would treat
+ * them as the same packet in the same place, so a key all of whose
+ * names are among a stored key's names brings nothing new to it.
+ *
+ * A verified entry is a signature's name followed by the name of the
+ * key packet it was verified with (16 + 16 octets): the statement that
+ * this signature, in this place, is cryptographically valid by that key
+ * (the digest matches and the public-key operation succeeded; for a
+ * subkey binding that needs a back-signature, the back-signature too).
+ * That is a fact about the octets, true forever, so the check can skip
+ * the public-key operation for it; the policy (hash algorithm, dates,
+ * critical subpackets) is applied again every time.
+ */
+#define PGP_NAME_LEN		16
+#define PGP_VERIFIED_LEN	(2 * PGP_NAME_LEN)
+
+/* What the store holds of one key (views; sorted by memcmp, as
+ * pgp_key_names and pgp_verified_keep write them). Untrusted in the sense
+ * that a wrong list only costs time: a name or entry that is not there
+ * is never found. */
+struct pgp_known {
+	const uint8_t *names;		/* PGP_NAME_LEN octets each */
+	size_t nnames;
+	const uint8_t *verified;	/* PGP_VERIFIED_LEN octets each */
+	size_t nverified;
+};
+
+/* The kinds of public-key operation the statistics count (and the
+ * benchmark prices): RSA by modulus size (up to and including the size
+ * named), DSA, ECDSA, EdDSA (Ed25519 and Ed448). */
+enum pgp_vkind {
+	PGP_VK_RSA1024, PGP_VK_RSA2048, PGP_VK_RSA3072, PGP_VK_RSA4096,
+	PGP_VK_RSA_LARGER, PGP_VK_DSA, PGP_VK_ECDSA, PGP_VK_EDDSA,
+	PGP_VK_COUNT
+};
+
+/* Public-key operations done and skipped (the entry was known), by
+ * kind. The check functions add to them; the caller zeroes. */
+struct pgp_vstats {
+	unsigned long done[PGP_VK_COUNT];
+	unsigned long skipped[PGP_VK_COUNT];
+};
+
+/* "RSA-4096", "RSA>4096", "DSA", ... (static). */
+const char *pgp_vkind_name(enum pgp_vkind k);
+/* The kind of a verification by key pub; -1 for algorithms that are
+ * never verified (encryption-only, unknown). */
+int pgp_vkind_of(const struct pgp_pubkey *pub);
+/* a += b */
+void pgp_vstats_add(struct pgp_vstats *a, const struct pgp_vstats *b);
+
+/* The name of a key packet (tag and body) on its own. */
+void pgp_name_key(const struct pgp_packet *p, uint8_t out[PGP_NAME_LEN]);
+/* The name of component c (user ID, attribute, subkey) of the key whose
+ * key packet's name is kname. */
+void pgp_name_component(const uint8_t kname[PGP_NAME_LEN],
+    const struct pgp_packet *c, uint8_t out[PGP_NAME_LEN]);
+/* The name of signature s attached to the component named cname (NULL:
+ * to the key itself) of the key named kname. */
+void pgp_name_sig(const uint8_t kname[PGP_NAME_LEN],
+    const uint8_t *cname, const struct pgp_packet *s,
+    uint8_t out[PGP_NAME_LEN]);
+/* Every name of key (components and signatures), sorted, each once, as
+ * PGP_NAME_LEN * n octets appended to out; returns n. */
+size_t pgp_key_names(const struct pgp_key *key, struct buf *out);
+/* Are all of key's names among known's? (Then merging key into the
+ * stored key changes nothing.) False when known has no names. */
+bool pgp_key_all_known(const struct pgp_key *key,
+    const struct pgp_known *known);
+/* Is this verified entry in known? */
+bool pgp_known_verified(const struct pgp_known *known,
+    const uint8_t entry[PGP_VERIFIED_LEN]);
+/* Sort the verified entries in e (PGP_VERIFIED_LEN octets each), drop
+ * duplicates and the entries whose signature name is not among names
+ * (sorted, PGP_NAME_LEN each, nnames of them): what is left describes
+ * signatures of the key named so. */
+void pgp_verified_keep(struct buf *e, const uint8_t *names, size_t nnames);
+
 /* ---- pgp/gcrypt/ (the only libgcrypt users) ---------------------------- */
 
 /* Initialise libgcrypt once per process; returns -1 on version mismatch.
@@ -395,6 +487,13 @@ void pgp_hash_write(struct pgp_hash *h, const void *p, size_t n);
 size_t pgp_hash_final(struct pgp_hash *h, uint8_t out[64]);
 /* One-shot convenience. Returns digest length, 0 if algo unknown. */
 size_t pgp_hash_buf(int algo, const void *p, size_t n, uint8_t out[64]);
+/* One-shot SHA-256 over the concatenation of n pieces (no handle is
+ * allocated). */
+struct pgp_piece {
+	const void *p;
+	size_t n;
+};
+void pgp_sha256_pieces(const struct pgp_piece *v, size_t n, uint8_t out[32]);
 /* A second handle that continues from h's state, so that a shared prefix
  * (the primary key packet) is hashed once. NULL on failure. */
 struct pgp_hash *pgp_hash_copy(const struct pgp_hash *h);
@@ -438,6 +537,13 @@ struct pgp_blob {
  */
 size_t pgp_key_check_certs(struct pgp_key *key, size_t over,
     const struct pgp_blob *signers, size_t nsigners, time_t now);
+/* The same, skipping the public-key operation for the signatures that
+ * known lists as verified with the same signer (known NULL: none), and
+ * counting into stats (NULL: not counted). Each signature found valid is
+ * added to key->verified. */
+size_t pgp_key_check_certs_known(struct pgp_key *key, size_t over,
+    const struct pgp_blob *signers, size_t nsigners, time_t now,
+    const struct pgp_known *known, struct pgp_vstats *stats);
 
 /*
  * Certificate flooding (CVE-2019-13050). pgp_key_cap_certs keeps every
@@ -515,6 +621,19 @@ enum pgp_status pgp_verify_binary(const struct pgp_key *signer,
  * (PGP_ERR_NO_SELFSIG, ...). detail gets a human sentence (may be NULL).
  */
 enum pgp_status pgp_key_check(struct pgp_key *key, time_t now,
+    char *detail, size_t detaillen);
+/*
+ * pgp_key_check, knowing what the store holds of the key: a signature
+ * that known lists as verified, in the same place and by the same key,
+ * is not verified again (the policy still applies), so that checking a
+ * key the store has seen costs only what is new in it. The result is
+ * the same as pgp_key_check's. Every self-signature found
+ * cryptographically valid (verified now or known) is added to
+ * key->verified; stats (NULL: not counted) gets the public-key
+ * operations done and skipped.
+ */
+enum pgp_status pgp_key_check_known(struct pgp_key *key, time_t now,
+    const struct pgp_known *known, struct pgp_vstats *stats,
     char *detail, size_t detaillen);
 
 #endif

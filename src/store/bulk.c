@@ -71,17 +71,6 @@ find_item(const struct store_bulk_item *it, const size_t *ord, size_t n,
 	return -1;
 }
 
-/* What bulk_once knows about one item. */
-struct bulk_row {
-	bool found, row_revoked, row_has_uid, changed;
-	int64_t id;
-	const uint8_t *stored;		/* view into the read result */
-	size_t storedlen;
-	struct pgp_key *merged;
-	struct buf blob;
-	char *uid;
-};
-
 static void
 item_fail(struct store *s, struct store_bulk_item *it, enum store_status st)
 {
@@ -90,33 +79,13 @@ item_fail(struct store *s, struct store_bulk_item *it, enum store_status st)
 	memset(&it->counts, 0, sizeof(it->counts));
 }
 
-/* Add the primary and subkey IDs of a changed key (see put_keyid). */
-static void
-bulk_keyids(struct barr *kid, struct barr *fpr, struct barr *id64,
-    struct barr *id32, struct barr *sub, int64_t id, const struct pgp_key *k)
-{
-	size_t i;
-
-	for (i = 0; i <= k->nsubkeys; i++) {
-		const struct pgp_pubkey *pub = i == 0 ? &k->pub :
-		    &k->subkeys[i - 1].sub;
-
-		if (pub->fprlen == 0 || pub->fprlen > sizeof(pub->fpr))
-			continue;	/* unparsed (unknown-version) subkey */
-		barr_int8(kid, id);
-		barr_add(fpr, pub->fpr, pub->fprlen);
-		barr_add(id64, pub->keyid, 8);
-		barr_add(id32, pub->keyid + 4, 4);
-		barr_bool(sub, i > 0);
-	}
-}
-
 /* The row summary of a keys row write (as merge.c's p_row_summary) into
  * the five arrays a[0..4]: revoked, expires (0: NULL), primary user ID
- * (NULL: keep), data, and its digest (reconciliation.md 5.2). */
+ * (NULL: keep), data, and its digest (reconciliation.md 5.2); then a[5]
+ * packet names and a[6] verified entries. */
 static void
 barr_row_summary(struct barr *a, bool revoked, uint32_t expires,
-    const char *uid, const struct buf *blob)
+    const struct pg_merged *m)
 {
 	uint8_t digest[32];
 
@@ -125,16 +94,51 @@ barr_row_summary(struct barr *a, bool revoked, uint32_t expires,
 		barr_int8(&a[1], (int64_t)expires);
 	else
 		barr_null(&a[1]);
-	if (uid)
-		barr_add(&a[2], uid, strlen(uid));
+	if (m->uid)
+		barr_add(&a[2], m->uid, strlen(m->uid));
 	else
 		barr_null(&a[2]);
-	barr_add(&a[3], blob->data, blob->len);
+	barr_add(&a[3], m->blob.data, m->blob.len);
 	/* The reconciliation digest goes with the bytes (our own blob
 	 * always frames). */
-	if (recon_key_digest(blob->data, blob->len, digest) == -1)
+	if (recon_key_digest(m->blob.data, m->blob.len, digest) == -1)
 		memset(digest, 0, sizeof(digest));
 	barr_add(&a[4], digest, sizeof(digest));
+	barr_add(&a[5], m->names.data, m->names.len);
+	barr_add(&a[6], m->verified.data, m->verified.len);
+}
+
+/* One statement's binary array parameters. */
+struct cols {
+	struct barr a[13];
+	size_t n;
+};
+
+static void
+cols_init(struct cols *c, const Oid *elem, size_t n)
+{
+	for (c->n = 0; c->n < n; c->n++)
+		barr_init(&c->a[c->n], elem[c->n]);
+}
+
+static void
+cols_free(struct cols *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		barr_free(&c->a[i]);
+	c->n = 0;
+}
+
+static void
+cols_params(struct cols *c, const Oid *arrtype, struct params *p)
+{
+	size_t i;
+
+	p_init(p);
+	for (i = 0; i < c->n; i++)
+		p_barr(p, arrtype[i], &c->a[i]);
 }
 
 /*
@@ -143,29 +147,32 @@ barr_row_summary(struct barr *a, bool revoked, uint32_t expires,
  * batch instead of per key: lock every fingerprint (ascending, so two
  * batches never deadlock; a single merge holds one lock and so cannot
  * close a cycle), read the stored versions, merge in memory
- * (pg_merge_compute), then write new keys, changed keys, key IDs and search
- * words with one statement each, fed by binary array parameters.
+ * (pg_merge_compute), then write new keys, changed keys, packet names of
+ * keys stored before sql/050, key IDs, search words and user IDs with one
+ * statement each, fed by binary array parameters.
  */
 static enum store_status
 bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
     const struct pgp_limits *lim)
 {
-	struct bulk_row *row = xcalloc(n, sizeof(*row));
+	struct pg_row *row = xcalloc(n, sizeof(*row));
+	struct pg_merged *m = xcalloc(n, sizeof(*m));
 	size_t *ord = xcalloc(n, sizeof(*ord));
 	int64_t *locks = xcalloc(n, sizeof(*locks));
-	struct barr a[11];
+	struct cols c;
 	struct params p;
 	PGresult *res = NULL, *rd = NULL;
 	enum store_status st;
-	size_t i, j, nlocks = 0, nnew = 0, nupd = 0, na = 0;
+	size_t i, nlocks = 0, nnew = 0, nupd = 0, nback = 0;
 	int r;
 
+	c.n = 0;
 	for (i = 0; i < n; i++) {
 		ord[i] = i;
 		it[i].st = STORE_OK;
 		it[i].why[0] = '\0';
 		memset(&it[i].counts, 0, sizeof(it[i].counts));
-		buf_init(&row[i].blob, lim->max_key_size);
+		pg_merged_init(&m[i], lim);
 	}
 	qsort_r(ord, n, sizeof(*ord), cmp_item_fpr, it);
 	for (i = 1; i < n; i++)
@@ -185,108 +192,100 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 	if ((st = q(s, "bulk merge: begin",
 	    "BEGIN ISOLATION LEVEL READ COMMITTED", NULL, 0, NULL)) != STORE_OK)
 		goto out;
-	barr_init(&a[0], OID_INT8);
-	na = 1;
-	for (i = 0; i < nlocks; i++)
-		barr_int8(&a[0], locks[i]);
-	p_init(&p);
-	p_barr(&p, OID_INT8_ARRAY, &a[0]);
+	{
+		static const Oid el[1] = { OID_INT8 }, at[1] = { OID_INT8_ARRAY };
+
+		cols_init(&c, el, 1);
+		for (i = 0; i < nlocks; i++)
+			barr_int8(&c.a[0], locks[i]);
+		cols_params(&c, at, &p);
+	}
 	/* unnest yields the array's order, and the locks are taken row by
 	 * row in that order. */
 	if ((st = q(s, "bulk merge: lock", "SELECT pg_advisory_xact_lock(k)"
 	    " FROM unnest($1::int8[]) AS k", &p, 0, NULL)) != STORE_OK)
 		goto out;
-	barr_free(&a[0]);
+	cols_free(&c);
 
-	barr_init(&a[0], OID_BYTEA);
-	for (i = 0; i < n; i++)
-		barr_add(&a[0], it[i].key->pub.fpr, it[i].key->pub.fprlen);
-	p_init(&p);
-	p_barr(&p, OID_BYTEA_ARRAY, &a[0]);
-	if ((st = q(s, "bulk merge: read", "SELECT fingerprint, id, data,"
-	    " revoked, primary_uid IS NOT NULL FROM keys"
-	    " WHERE fingerprint = ANY ($1::bytea[])", &p, 1, &rd)) != STORE_OK)
+	{
+		static const Oid el[1] = { OID_BYTEA }, at[1] = { OID_BYTEA_ARRAY };
+
+		cols_init(&c, el, 1);
+		for (i = 0; i < n; i++)
+			barr_add(&c.a[0], it[i].key->pub.fpr,
+			    it[i].key->pub.fprlen);
+		cols_params(&c, at, &p);
+	}
+	if ((st = q(s, "bulk merge: read", "SELECT fingerprint, " PG_ROW_COLUMNS
+	    " FROM keys WHERE fingerprint = ANY ($1::bytea[])", &p, 1,
+	    &rd)) != STORE_OK)
 		goto out;
-	barr_free(&a[0]);
-	na = 0;
+	cols_free(&c);
 	for (r = 0; r < PQntuples(rd); r++) {
 		long k = find_item(it, ord, n, (const uint8_t *)PQgetvalue(rd, r, 0),
 		    (size_t)PQgetlength(rd, r, 0));
 
-		if (k < 0)
-			continue;
-		row[k].found = true;
-		row[k].id = pg_get_int8(rd, r, 1);
-		row[k].stored = (const uint8_t *)PQgetvalue(rd, r, 2);
-		row[k].storedlen = (size_t)PQgetlength(rd, r, 2);
-		row[k].row_revoked = *PQgetvalue(rd, r, 3) != 0;
-		row[k].row_has_uid = *PQgetvalue(rd, r, 4) != 0;
+		if (k >= 0)
+			pg_row_read(rd, r, 1, &row[k]);
 	}
 
 	/* In memory, key by key. A key that cannot be merged (a limit, a
 	 * stored blob that does not parse) is that key's failure, not the
 	 * batch's: it is reported in its item and left out of the writes. */
 	for (i = 0; i < n; i++) {
-		struct bulk_row *w = &row[i];
-
-		st = pg_merge_compute(s, it[i].key, w->found ? w->stored : NULL,
-		    w->storedlen, w->row_has_uid, lim, &it[i].counts,
-		    &w->merged, &w->blob, &w->uid, &w->changed);
+		st = pg_merge_compute(s, it[i].key, &row[i], lim,
+		    &it[i].counts, &m[i]);
 		if (st != STORE_OK) {
 			item_fail(s, &it[i], st);
-			w->changed = false;
+			m[i].changed = m[i].backfill = false;
 			continue;
 		}
-		if (w->changed && !w->found)
+		if (m[i].changed && !row[i].found)
 			nnew++;
-		else if (w->changed)
+		else if (m[i].changed)
 			nupd++;
+		else if (m[i].backfill)
+			nback++;
 	}
-	PQclear(rd);
-	rd = NULL;
 
 	if (nnew > 0) {
-		static const Oid el[11] = { OID_BYTEA, OID_INT4, OID_INT4,
+		static const Oid el[13] = { OID_BYTEA, OID_INT4, OID_INT4,
 		    OID_INT4, OID_BYTEA, OID_INT8, OID_BOOL, OID_INT8,
-		    OID_TEXT, OID_BYTEA, OID_BYTEA };
-		static const Oid at[11] = { OID_BYTEA_ARRAY, OID_INT4_ARRAY,
+		    OID_TEXT, OID_BYTEA, OID_BYTEA, OID_BYTEA, OID_BYTEA };
+		static const Oid at[13] = { OID_BYTEA_ARRAY, OID_INT4_ARRAY,
 		    OID_INT4_ARRAY, OID_INT4_ARRAY, OID_BYTEA_ARRAY,
 		    OID_INT8_ARRAY, OID_BOOL_ARRAY, OID_INT8_ARRAY,
-		    OID_TEXT_ARRAY, OID_BYTEA_ARRAY, OID_BYTEA_ARRAY };
+		    OID_TEXT_ARRAY, OID_BYTEA_ARRAY, OID_BYTEA_ARRAY,
+		    OID_BYTEA_ARRAY, OID_BYTEA_ARRAY };
 
-		for (na = 0; na < 11; na++)
-			barr_init(&a[na], el[na]);
+		cols_init(&c, el, 13);
 		for (i = 0; i < n; i++) {
 			const struct pgp_key *k = it[i].key;
-			struct bulk_row *w = &row[i];
 
-			if (!w->changed || w->found)
+			if (!m[i].changed || row[i].found)
 				continue;
-			barr_add(&a[0], k->pub.fpr, k->pub.fprlen);
-			barr_int4(&a[1], k->pub.version);
-			barr_int4(&a[2], k->pub.algo);
-			barr_int4(&a[3], k->pub.bits);
-			barr_add(&a[4], k->pub.keyid, 8);
-			barr_int8(&a[5], k->pub.created);
-			barr_row_summary(&a[6], k->revoked, k->expires, w->uid,
-			    &w->blob);
+			barr_add(&c.a[0], k->pub.fpr, k->pub.fprlen);
+			barr_int4(&c.a[1], k->pub.version);
+			barr_int4(&c.a[2], k->pub.algo);
+			barr_int4(&c.a[3], k->pub.bits);
+			barr_add(&c.a[4], k->pub.keyid, 8);
+			barr_int8(&c.a[5], k->pub.created);
+			barr_row_summary(&c.a[6], k->revoked, k->expires, &m[i]);
 		}
-		p_init(&p);
-		for (j = 0; j < 11; j++)
-			p_barr(&p, at[j], &a[j]);
+		cols_params(&c, at, &p);
 		if ((st = q(s, "bulk merge: insert", "INSERT INTO keys"
 		    " (fingerprint, version, algo, bits, keyid, created, revoked,"
-		    " expires, primary_uid, data, digest, first_seen, changed)"
+		    " expires, primary_uid, data, digest, packets, verified,"
+		    " first_seen, changed)"
 		    " SELECT f, v, a, b, k, to_timestamp(c), r, to_timestamp(e),"
-		    " u, d, g, clock_timestamp(), clock_timestamp()"
+		    " u, d, g, n, w, clock_timestamp(), clock_timestamp()"
 		    " FROM unnest($1::bytea[], $2::int4[], $3::int4[], $4::int4[],"
 		    " $5::bytea[], $6::int8[], $7::bool[], $8::int8[], $9::text[],"
-		    " $10::bytea[], $11::bytea[]) AS t(f, v, a, b, k, c, r, e, u, d, g)"
+		    " $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[])"
+		    " AS t(f, v, a, b, k, c, r, e, u, d, g, n, w)"
 		    " RETURNING fingerprint, id", &p, 1, &res)) != STORE_OK)
 			goto out;
-		for (j = 0; j < 11; j++)
-			barr_free(&a[j]);
-		na = 0;
+		cols_free(&c);
 		if ((size_t)PQntuples(res) != nnew) {
 			pg_set_err(s, xasprintf("bulk merge: inserted %d keys of %zu",
 			    PQntuples(res), nnew));
@@ -298,7 +297,7 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 			    (const uint8_t *)PQgetvalue(res, r, 0),
 			    (size_t)PQgetlength(res, r, 0));
 
-			if (k < 0 || row[k].found || !row[k].changed) {
+			if (k < 0 || row[k].found || !m[k].changed) {
 				pg_set_err(s, xstrdup("bulk merge: insert returned "
 				    "an unknown key"));
 				st = STORE_ERROR;
@@ -311,87 +310,100 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 	}
 
 	if (nupd > 0) {
-		barr_init(&a[0], OID_INT8);
-		barr_init(&a[1], OID_BOOL);
-		barr_init(&a[2], OID_INT8);
-		barr_init(&a[3], OID_TEXT);
-		barr_init(&a[4], OID_BYTEA);
-		barr_init(&a[5], OID_BYTEA);
-		na = 6;
+		static const Oid el[8] = { OID_INT8, OID_BOOL, OID_INT8,
+		    OID_TEXT, OID_BYTEA, OID_BYTEA, OID_BYTEA, OID_BYTEA };
+		static const Oid at[8] = { OID_INT8_ARRAY, OID_BOOL_ARRAY,
+		    OID_INT8_ARRAY, OID_TEXT_ARRAY, OID_BYTEA_ARRAY,
+		    OID_BYTEA_ARRAY, OID_BYTEA_ARRAY, OID_BYTEA_ARRAY };
+
+		cols_init(&c, el, 8);
 		for (i = 0; i < n; i++) {
 			const struct pgp_key *k = it[i].key;
-			struct bulk_row *w = &row[i];
 
-			if (!w->changed || !w->found)
+			if (!m[i].changed || !row[i].found)
 				continue;
-			barr_int8(&a[0], w->id);
-			barr_row_summary(&a[1], k->revoked || w->row_revoked,
-			    k->expires, w->uid, &w->blob);
+			barr_int8(&c.a[0], row[i].id);
+			barr_row_summary(&c.a[1], k->revoked || row[i].revoked,
+			    k->expires, &m[i]);
 		}
-		p_init(&p);
-		p_barr(&p, OID_INT8_ARRAY, &a[0]);
-		p_barr(&p, OID_BOOL_ARRAY, &a[1]);
-		p_barr(&p, OID_INT8_ARRAY, &a[2]);
-		p_barr(&p, OID_TEXT_ARRAY, &a[3]);
-		p_barr(&p, OID_BYTEA_ARRAY, &a[4]);
-		p_barr(&p, OID_BYTEA_ARRAY, &a[5]);
+		cols_params(&c, at, &p);
 		/* Row summary as in merge_once. */
 		if ((st = q(s, "bulk merge: update", "UPDATE keys AS k SET"
 		    " revoked = t.r, expires = to_timestamp(t.e),"
 		    " primary_uid = COALESCE(t.u, k.primary_uid), data = t.d,"
-		    " digest = t.g, changed = clock_timestamp()"
+		    " digest = t.g, packets = t.n, verified = t.w,"
+		    " changed = clock_timestamp()"
 		    " FROM unnest($1::int8[], $2::bool[], $3::int8[], $4::text[],"
-		    " $5::bytea[], $6::bytea[]) AS t(id, r, e, u, d, g)"
-		    " WHERE k.id = t.id", &p, 0, NULL)) != STORE_OK)
+		    " $5::bytea[], $6::bytea[], $7::bytea[], $8::bytea[])"
+		    " AS t(id, r, e, u, d, g, n, w) WHERE k.id = t.id",
+		    &p, 0, NULL)) != STORE_OK)
 			goto out;
-		for (j = 0; j < 6; j++)
-			barr_free(&a[j]);
-		na = 0;
+		cols_free(&c);
+	}
+
+	if (nback > 0) {
+		static const Oid el[3] = { OID_INT8, OID_BYTEA, OID_BYTEA };
+		static const Oid at[3] = { OID_INT8_ARRAY, OID_BYTEA_ARRAY,
+		    OID_BYTEA_ARRAY };
+
+		cols_init(&c, el, 3);
+		for (i = 0; i < n; i++) {
+			if (!m[i].backfill)
+				continue;
+			barr_int8(&c.a[0], row[i].id);
+			barr_add(&c.a[1], m[i].names.data, m[i].names.len);
+			barr_add(&c.a[2], m[i].verified.data,
+			    m[i].verified.len);
+		}
+		cols_params(&c, at, &p);
+		if ((st = q(s, "bulk merge: names", "UPDATE keys AS k SET"
+		    " packets = t.n, verified = t.w FROM unnest($1::int8[],"
+		    " $2::bytea[], $3::bytea[]) AS t(id, n, w) WHERE k.id = t.id",
+		    &p, 0, NULL)) != STORE_OK)
+			goto out;
+		cols_free(&c);
 	}
 
 	if (nnew + nupd > 0) {
+		static const Oid el[9] = { OID_INT8, OID_BYTEA, OID_BYTEA,
+		    OID_INT4, OID_BOOL, OID_TEXT, OID_INT8, OID_BYTEA, OID_INT8 };
+		static const Oid at[5] = { OID_INT8_ARRAY, OID_BYTEA_ARRAY,
+		    OID_BYTEA_ARRAY, OID_INT4_ARRAY, OID_BOOL_ARRAY };
 		struct buf lit;
+		size_t j, nk;
 
 		/* Side tables: merges only add, so add what is missing. */
-		barr_init(&a[0], OID_INT8);
-		barr_init(&a[1], OID_BYTEA);
-		barr_init(&a[2], OID_BYTEA);
-		barr_init(&a[3], OID_INT4);
-		barr_init(&a[4], OID_BOOL);
-		barr_init(&a[5], OID_TEXT);
-		barr_init(&a[6], OID_INT8);
-		na = 7;
+		cols_init(&c, el, 9);
 		buf_init(&lit, 0);
 		for (i = 0; i < n; i++) {
-			struct bulk_row *w = &row[i];
-
-			if (!w->changed)
+			if (!m[i].changed)
 				continue;
-			bulk_keyids(&a[0], &a[1], &a[2], &a[3], &a[4], w->id,
-			    w->merged);
+			nk = pg_keyids(m[i].key, &c.a[1]);
+			for (j = 0; j < nk; j++)
+				barr_int8(&c.a[0], row[i].id);
 			buf_reset(&lit);
-			if (pg_key_words_literal(w->merged, &lit) > 0) {
-				barr_add(&a[5], lit.data, lit.len);
-				barr_int8(&a[6], w->id);
+			if (pg_key_words_literal(m[i].key, &lit) > 0) {
+				barr_add(&c.a[5], lit.data, lit.len);
+				barr_int8(&c.a[6], row[i].id);
 			}
+			nk = pg_key_uids(m[i].key, &c.a[7]);
+			for (j = 0; j < nk; j++)
+				barr_int8(&c.a[8], row[i].id);
 		}
 		free(lit.data);
 		p_init(&p);
-		p_barr(&p, OID_INT8_ARRAY, &a[0]);
-		p_barr(&p, OID_BYTEA_ARRAY, &a[1]);
-		p_barr(&p, OID_BYTEA_ARRAY, &a[2]);
-		p_barr(&p, OID_INT4_ARRAY, &a[3]);
-		p_barr(&p, OID_BOOL_ARRAY, &a[4]);
+		for (j = 0; j < 5; j++)
+			p_barr(&p, at[j], &c.a[j]);
 		if ((st = q(s, "bulk merge: key IDs", "INSERT INTO keyids"
 		    " (key_id, fingerprint, keyid, short_id, is_subkey)"
 		    " SELECT * FROM unnest($1::int8[], $2::bytea[], $3::bytea[],"
 		    " $4::int4[], $5::bool[]) ON CONFLICT DO NOTHING",
 		    &p, 0, NULL)) != STORE_OK)
 			goto out;
-		if (a[5].n > 0) {
+		if (c.a[5].n > 0) {
 			p_init(&p);
-			p_barr(&p, OID_TEXT_ARRAY, &a[5]);
-			p_barr(&p, OID_INT8_ARRAY, &a[6]);
+			p_barr(&p, OID_TEXT_ARRAY, &c.a[5]);
+			p_barr(&p, OID_INT8_ARRAY, &c.a[6]);
 			/* Each element of $1 is one key's text[] literal
 			 * (pg_key_words_literal: [a-z0-9] words only). */
 			if ((st = q(s, "bulk merge: words", "INSERT INTO key_words"
@@ -400,21 +412,26 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 			    " ON CONFLICT DO NOTHING", &p, 0, NULL)) != STORE_OK)
 				goto out;
 		}
-		for (j = 0; j < 7; j++)
-			barr_free(&a[j]);
-		na = 0;
+		if (c.a[7].n > 0) {
+			p_init(&p);
+			p_barr(&p, OID_INT8_ARRAY, &c.a[8]);
+			p_barr(&p, OID_BYTEA_ARRAY, &c.a[7]);
+			if ((st = q(s, "bulk merge: user IDs", "INSERT INTO key_uids"
+			    " (key_id, uid) SELECT * FROM unnest($1::int8[],"
+			    " $2::bytea[]) ON CONFLICT DO NOTHING", &p, 0,
+			    NULL)) != STORE_OK)
+				goto out;
+		}
+		cols_free(&c);
 	}
 	st = q(s, "bulk merge: commit", "COMMIT", NULL, 0, NULL);
 out:
-	for (j = 0; j < na; j++)
-		barr_free(&a[j]);
+	cols_free(&c);
 	PQclear(res);
 	PQclear(rd);
-	for (i = 0; i < n; i++) {
-		pgp_key_free(row[i].merged);
-		free(row[i].blob.data);
-		free(row[i].uid);
-	}
+	for (i = 0; i < n; i++)
+		pg_merged_free(&m[i]);
+	free(m);
 	free(row);
 	free(ord);
 	free(locks);

@@ -155,25 +155,6 @@ pg_fpr_lockkey(const struct pgp_key *key)
 	return k;
 }
 
-static enum store_status
-put_keyid(struct store *s, int64_t id, const struct pgp_pubkey *pub,
-    bool is_subkey)
-{
-	struct params p;
-
-	if (pub->fprlen == 0 || pub->fprlen > sizeof(pub->fpr))
-		return STORE_OK;	/* unparsed (unknown-version) subkey */
-	p_init(&p);
-	p_int8(&p, id);
-	p_bytea(&p, pub->fpr, pub->fprlen);
-	p_bytea(&p, pub->keyid, 8);
-	p_int4_be(&p, pub->keyid + 4);
-	p_bool(&p, is_subkey);
-	return q(s, "merge: key IDs",
-	    "INSERT INTO keyids (key_id, fingerprint, keyid, short_id, is_subkey)"
-	    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", &p, 0, NULL);
-}
-
 /*
  * A PostgreSQL text[] literal of the distinct non-empty strings in v
  * (at most STORE_MAX_TRAIL of them): {"a","b"}, each element quoted, with
@@ -220,7 +201,8 @@ pg_text_array_literal(char *const *v, size_t n, struct buf *lit)
  */
 static enum store_status
 cap_certs(struct store *s, struct pgp_key *merged, const uint8_t *stored,
-    size_t storedlen, const struct pgp_limits *lim, struct pgp_merge_counts *c)
+    size_t storedlen, const struct pgp_known *known,
+    const struct pgp_limits *lim, struct pgp_merge_counts *c)
 {
 	struct store_keys signers;
 	struct pgp_blob *b;
@@ -244,8 +226,8 @@ cap_certs(struct store *s, struct pgp_key *merged, const uint8_t *stored,
 			b[i].data = signers.v[i].data;
 			b[i].len = signers.v[i].len;
 		}
-		(void)pgp_key_check_certs(merged, lim->max_sigs_per_uid, b,
-		    signers.n, time(NULL));
+		(void)pgp_key_check_certs_known(merged, lim->max_sigs_per_uid,
+		    b, signers.n, time(NULL), known, &s->vstats);
 		free(b);
 		store_keys_free(&signers);
 	}
@@ -265,27 +247,90 @@ cap_certs(struct store *s, struct pgp_key *merged, const uint8_t *stored,
 	return STORE_OK;
 }
 
+void
+pg_row_read(const PGresult *res, int r, int col, struct pg_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->found = true;
+	row->id = pg_get_int8(res, r, col);
+	row->data = (const uint8_t *)PQgetvalue(res, r, col + 1);
+	row->len = (size_t)PQgetlength(res, r, col + 1);
+	row->revoked = *PQgetvalue(res, r, col + 2) != 0;
+	row->has_uid = *PQgetvalue(res, r, col + 3) != 0;
+	row->has_names = *PQgetvalue(res, r, col + 4) != 0;
+	if (!PQgetisnull(res, r, col + 5)) {
+		row->verified = (const uint8_t *)PQgetvalue(res, r, col + 5);
+		row->nverified = (size_t)PQgetlength(res, r, col + 5) /
+		    PGP_VERIFIED_LEN;
+	}
+}
+
+void
+pg_merged_init(struct pg_merged *m, const struct pgp_limits *lim)
+{
+	memset(m, 0, sizeof(*m));
+	buf_init(&m->blob, lim->max_key_size);
+	buf_init(&m->names, 0);
+	buf_init(&m->verified, 0);
+}
+
+void
+pg_merged_free(struct pg_merged *m)
+{
+	pgp_key_free(m->key);
+	free(m->uid);
+	/* buf_free() would leave a fresh allocation behind: free outright. */
+	free(m->blob.data);
+	free(m->names.data);
+	free(m->verified.data);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * The packet names of the merged key, and the verified entries to keep
+ * with it: what the row had, what checking key found, what the
+ * flooding rule verified (merged->verified), less what is not in the
+ * merged key any more.
+ */
+static void
+names_and_verified(const struct pgp_key *key, const struct pg_row *row,
+    struct pg_merged *m)
+{
+	size_t n = pgp_key_names(m->key, &m->names);
+
+	if (row->nverified)
+		(void)buf_append(&m->verified, row->verified,
+		    row->nverified * PGP_VERIFIED_LEN);
+	if (key->nverified)
+		(void)buf_append(&m->verified, key->verified,
+		    key->nverified * PGP_VERIFIED_LEN);
+	if (m->key->nverified)
+		(void)buf_append(&m->verified, m->key->verified,
+		    m->key->nverified * PGP_VERIFIED_LEN);
+	pgp_verified_keep(&m->verified, m->names.data, n);
+}
+
 /* The in-memory half of a merge, also bulk_once's (pg_internal.h). */
 enum store_status
 pg_merge_compute(struct store *s, const struct pgp_key *key,
-    const uint8_t *stored, size_t storedlen, bool row_has_uid,
-    const struct pgp_limits *lim, struct pgp_merge_counts *c,
-    struct pgp_key **mergedp, struct buf *blob, char **uidp, bool *changed)
+    const struct pg_row *row, const struct pgp_limits *lim,
+    struct pgp_merge_counts *c, struct pg_merged *m)
 {
 	struct pgp_merge_counts scratch;
+	struct pgp_known known;
 	struct pgp_key *merged;
 	enum pgp_status pst;
 	enum store_status st;
-	bool found = stored != NULL;
+	bool found = row->found;
 	size_t npkt;
 
-	*mergedp = NULL;
-	*uidp = NULL;
-	*changed = false;
 	memset(c, 0, sizeof(*c));
 	memset(&scratch, 0, sizeof(scratch));
+	memset(&known, 0, sizeof(known));
+	known.verified = row->verified;
+	known.nverified = row->nverified;
 	if (found) {
-		merged = pgp_key_parse_one(stored, storedlen, lim, &pst);
+		merged = pgp_key_parse_one(row->data, row->len, lim, &pst);
 		if (merged == NULL) {
 			char hex[65];
 
@@ -297,7 +342,7 @@ pg_merge_compute(struct store *s, const struct pgp_key *key,
 	} else {
 		merged = key_stub(key);
 	}
-	*mergedp = merged;
+	m->key = merged;
 
 	/* A new key is counted whole below (pgp_key_count), not here. */
 	if (pgp_key_merge(merged, key, found ? c : &scratch) < 0) {
@@ -306,10 +351,18 @@ pg_merge_compute(struct store *s, const struct pgp_key *key,
 		return STORE_ERROR;
 	}
 	if (lim->max_sigs_per_uid != 0 && (!found || !counts_zero(c)) &&
-	    (st = cap_certs(s, merged, stored, storedlen, lim, c)) != STORE_OK)
+	    (st = cap_certs(s, merged, row->data, row->len, &known, lim,
+	    c)) != STORE_OK)
 		return st;
-	if (found && counts_zero(c))
+	if (found && counts_zero(c)) {
+		/* Nothing new. A row stored before sql/050 gets its packet
+		 * names now, so that the next time costs nothing. */
+		if (!row->has_names) {
+			names_and_verified(key, row, m);
+			m->backfill = true;
+		}
 		return STORE_OK;
+	}
 
 	/* Flooding defence: refuse to grow a key past what we would accept
 	 * (and could parse back) in one piece. Zero means no limit. */
@@ -322,14 +375,49 @@ pg_merge_compute(struct store *s, const struct pgp_key *key,
 	pgp_key_canonicalize(merged);
 	if (!found)
 		pgp_key_count(merged, c);	/* sets new_keys = 1 */
-	if (pgp_key_write(merged, blob) < 0) {
+	if (pgp_key_write(merged, &m->blob) < 0) {
 		pg_set_err(s, xasprintf("merge: merged key would exceed "
 		    "max_key_size (%zu bytes)", lim->max_key_size));
 		return STORE_LIMIT;
 	}
-	*uidp = summary_uid(key, merged, row_has_uid);
-	*changed = true;
+	names_and_verified(key, row, m);
+	m->uid = summary_uid(key, merged, row->has_uid);
+	m->changed = true;
 	return STORE_OK;
+}
+
+size_t
+pg_keyids(const struct pgp_key *k, struct barr *a)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i <= k->nsubkeys; i++) {
+		const struct pgp_pubkey *pub = i == 0 ? &k->pub :
+		    &k->subkeys[i - 1].sub;
+
+		if (pub->fprlen == 0 || pub->fprlen > sizeof(pub->fpr))
+			continue;	/* unparsed (unknown-version) subkey */
+		barr_add(&a[0], pub->fpr, pub->fprlen);
+		barr_add(&a[1], pub->keyid, 8);
+		/* binary int4 is 4 octets in network order: the short ID */
+		barr_add(&a[2], pub->keyid + 4, 4);
+		barr_bool(&a[3], i > 0);
+		n++;
+	}
+	return n;
+}
+
+size_t
+pg_key_uids(const struct pgp_key *k, struct barr *a)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k->nuids; i++)
+		if (k->uids[i].pkt.tag == PGP_TAG_UID) {
+			barr_add(a, k->uids[i].pkt.body, k->uids[i].pkt.len);
+			n++;
+		}
+	return n;
 }
 
 /* The last five values of a keys row write, in this order: revoked,
@@ -370,20 +458,21 @@ merge_once(struct store *s, const struct pgp_key *key,
     const struct pgp_limits *lim, struct pgp_merge_counts *c,
     const char *seen_lit)
 {
-	struct pgp_key *merged = NULL;
+	struct pg_merged m;
+	struct pg_row row;
 	struct params p;
+	struct barr a[4];
 	PGresult *res = NULL;
 	enum store_status st;
-	struct buf blob, lit;
-	bool found, row_revoked = false, row_has_uid = false, changed;
-	int64_t id = 0;
-	char *uid = NULL;
+	struct buf lit;
+	int64_t id;
 	uint8_t digest[32];
-	size_t i;
+	size_t na = 0, j;
 
-	buf_init(&blob, lim->max_key_size);
+	pg_merged_init(&m, lim);
 	buf_init(&lit, 0);
 	memset(c, 0, sizeof(*c));
+	memset(&row, 0, sizeof(row));
 
 	if ((st = q(s, "merge: begin",
 	    "BEGIN ISOLATION LEVEL READ COMMITTED", NULL, 0, NULL)) != STORE_OK)
@@ -395,24 +484,26 @@ merge_once(struct store *s, const struct pgp_key *key,
 		goto out;
 	p_init(&p);
 	p_bytea(&p, key->pub.fpr, key->pub.fprlen);
-	if ((st = q(s, "merge: read", "SELECT id, data, revoked,"
-	    " primary_uid IS NOT NULL FROM keys WHERE fingerprint = $1",
-	    &p, 1, &res)) != STORE_OK)
+	if ((st = q(s, "merge: read", "SELECT " PG_ROW_COLUMNS
+	    " FROM keys WHERE fingerprint = $1", &p, 1, &res)) != STORE_OK)
 		goto out;
-	found = PQntuples(res) > 0;
-	if (found) {
-		id = pg_get_int8(res, 0, 0);
-		row_revoked = *PQgetvalue(res, 0, 2) != 0;
-		row_has_uid = *PQgetvalue(res, 0, 3) != 0;
-	}
-	st = pg_merge_compute(s, key, found ? (const uint8_t *)PQgetvalue(res, 0, 1) :
-	    NULL, found ? (size_t)PQgetlength(res, 0, 1) : 0, row_has_uid, lim, c,
-	    &merged, &blob, &uid, &changed);
-	PQclear(res);
-	res = NULL;
+	if (PQntuples(res) > 0)
+		pg_row_read(res, 0, 0, &row);
+	st = pg_merge_compute(s, key, &row, lim, c, &m);
 	if (st != STORE_OK)
 		goto out;
-	if (!changed) {
+	id = row.id;
+	if (m.backfill) {
+		/* Nothing new: only the names; "changed" stays as it was. */
+		p_init(&p);
+		p_int8(&p, id);
+		p_bytea(&p, m.names.data, m.names.len);
+		p_bytea(&p, m.verified.data, m.verified.len);
+		if ((st = q(s, "merge: names", "UPDATE keys SET packets = $2,"
+		    " verified = $3 WHERE id = $1", &p, 0, NULL)) != STORE_OK)
+			goto out;
+	}
+	if (!m.changed) {
 		/* Nothing new: no write, "changed" stays as it was. */
 		st = q(s, "merge: commit", "COMMIT", NULL, 0, NULL);
 		goto out;
@@ -422,32 +513,42 @@ merge_once(struct store *s, const struct pgp_key *key,
 	 * seen a revocation this upload lacks. expires and the primary user
 	 * ID follow the key pgp_key_check just examined (see store.h). */
 	p_init(&p);
-	if (found) {
+	if (row.found) {
 		p_int8(&p, id);
-		p_row_summary(&p, key->revoked || row_revoked, key->expires,
-		    uid, &blob, digest);
+		p_row_summary(&p, key->revoked || row.revoked, key->expires,
+		    m.uid, &m.blob, digest);
+		p_bytea(&p, m.names.data, m.names.len);
+		p_bytea(&p, m.verified.data, m.verified.len);
 		/* clock_timestamp(), not now(): closer to the commit, so a
 		 * reader polling "changed since" misses less of us. */
 		st = q(s, "merge: update", "UPDATE keys SET revoked = $2,"
 		    " expires = to_timestamp($3::int8),"
 		    " primary_uid = COALESCE($4, primary_uid),"
-		    " data = $5, digest = $6, changed = clock_timestamp()"
-		    " WHERE id = $1",
+		    " data = $5, digest = $6, packets = $7, verified = $8,"
+		    " changed = clock_timestamp() WHERE id = $1",
 		    &p, 0, NULL);
+		PQclear(res);
+		res = NULL;
 	} else {
+		PQclear(res);
+		res = NULL;
 		p_bytea(&p, key->pub.fpr, key->pub.fprlen);
 		p_int8(&p, key->pub.version);
 		p_int8(&p, key->pub.algo);
 		p_int8(&p, key->pub.bits);
 		p_bytea(&p, key->pub.keyid, 8);
 		p_int8(&p, key->pub.created);
-		p_row_summary(&p, key->revoked, key->expires, uid, &blob, digest);
+		p_row_summary(&p, key->revoked, key->expires, m.uid, &m.blob,
+		    digest);
+		p_bytea(&p, m.names.data, m.names.len);
+		p_bytea(&p, m.verified.data, m.verified.len);
 		st = q(s, "merge: insert", "INSERT INTO keys (fingerprint,"
 		    " version, algo, bits, keyid, created, revoked, expires,"
-		    " primary_uid, data, digest, first_seen, changed) VALUES ($1,"
-		    " $2, $3, $4, $5, to_timestamp($6::int8), $7,"
-		    " to_timestamp($8::int8), $9, $10, $11, clock_timestamp(),"
-		    " clock_timestamp()) RETURNING id", &p, 1, &res);
+		    " primary_uid, data, digest, packets, verified, first_seen,"
+		    " changed) VALUES ($1, $2, $3, $4, $5, to_timestamp($6::int8),"
+		    " $7, to_timestamp($8::int8), $9, $10, $11, $12, $13,"
+		    " clock_timestamp(), clock_timestamp()) RETURNING id",
+		    &p, 1, &res);
 		if (st == STORE_OK) {
 			id = pg_get_int8(res, 0, 0);
 			PQclear(res);
@@ -457,18 +558,42 @@ merge_once(struct store *s, const struct pgp_key *key,
 	if (st != STORE_OK)
 		goto out;
 
-	/* Side tables: merges only add, so add what is missing. */
-	if ((st = put_keyid(s, id, &merged->pub, false)) != STORE_OK)
+	/* Side tables: merges only add, so add what is missing, each with
+	 * one statement. */
+	barr_init(&a[0], OID_BYTEA);
+	barr_init(&a[1], OID_BYTEA);
+	barr_init(&a[2], OID_INT4);
+	barr_init(&a[3], OID_BOOL);
+	na = 4;
+	(void)pg_keyids(m.key, a);
+	p_init(&p);
+	p_int8(&p, id);
+	p_barr(&p, OID_BYTEA_ARRAY, &a[0]);
+	p_barr(&p, OID_BYTEA_ARRAY, &a[1]);
+	p_barr(&p, OID_INT4_ARRAY, &a[2]);
+	p_barr(&p, OID_BOOL_ARRAY, &a[3]);
+	if ((st = q(s, "merge: key IDs", "INSERT INTO keyids (key_id,"
+	    " fingerprint, keyid, short_id, is_subkey) SELECT $1, f, k, i, b"
+	    " FROM unnest($2::bytea[], $3::bytea[], $4::int4[], $5::bool[])"
+	    " AS t(f, k, i, b) ON CONFLICT DO NOTHING", &p, 0, NULL)) != STORE_OK)
 		goto out;
-	for (i = 0; i < merged->nsubkeys; i++)
-		if ((st = put_keyid(s, id, &merged->subkeys[i].sub, true)) != STORE_OK)
-			goto out;
-	if (pg_key_words_literal(merged, &lit) > 0) {
+	if (pg_key_words_literal(m.key, &lit) > 0) {
 		p_init(&p);
 		p_int8(&p, id);
 		p_text(&p, (const char *)lit.data);
 		if ((st = q(s, "merge: words", "INSERT INTO key_words (word, key_id)"
 		    " SELECT unnest($2::text[]), $1 ON CONFLICT DO NOTHING",
+		    &p, 0, NULL)) != STORE_OK)
+			goto out;
+	}
+	barr_free(&a[0]);
+	barr_init(&a[0], OID_BYTEA);
+	if (pg_key_uids(m.key, &a[0]) > 0) {
+		p_init(&p);
+		p_int8(&p, id);
+		p_barr(&p, OID_BYTEA_ARRAY, &a[0]);
+		if ((st = q(s, "merge: user IDs", "INSERT INTO key_uids (key_id,"
+		    " uid) SELECT $1, unnest($2::bytea[]) ON CONFLICT DO NOTHING",
 		    &p, 0, NULL)) != STORE_OK)
 			goto out;
 	}
@@ -478,11 +603,10 @@ merge_once(struct store *s, const struct pgp_key *key,
 		goto out;
 	st = q(s, "merge: commit", "COMMIT", NULL, 0, NULL);
 out:
+	for (j = 0; j < na; j++)
+		barr_free(&a[j]);
 	PQclear(res);
-	pgp_key_free(merged);
-	free(uid);
-	/* buf_free() would leave a fresh allocation behind: free outright. */
-	free(blob.data);
+	pg_merged_free(&m);
 	free(lit.data);
 	return st;
 }

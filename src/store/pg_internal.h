@@ -95,11 +95,13 @@ struct store {
 	bool retry;		/* last failure was a serialization failure or
 				 * deadlock: the transaction may be retried */
 	enum store_policy view;	/* what lookups answer with (store_set_view) */
+	struct pgp_vstats vstats;	/* public-key operations of merges
+					 * (store_vstats) */
 };
 
 /* ---- parameters (pg.c) -------------------------------------------------- */
 
-#define PARAMS_MAX	12
+#define PARAMS_MAX	16
 
 /* Parameters of one statement. Text numbers live in num[]. */
 struct params {
@@ -244,20 +246,62 @@ void pg_retry_pause(int attempt);
 /* The util/limits.h defaults, for a NULL lim. */
 extern const struct pgp_limits pg_default_limits;
 
+/* The stored row a merge starts from (views into a result; found false:
+ * the key is not stored, the rest is zero). The merge reads it with
+ * PG_ROW_COLUMNS, in that order, after whatever the statement selects
+ * first. */
+struct pg_row {
+	bool found;
+	int64_t id;
+	const uint8_t *data;		/* the canonical blob */
+	size_t len;
+	bool revoked;
+	bool has_uid;			/* primary_uid is not NULL */
+	bool has_names;			/* packets is not NULL (sql/050) */
+	const uint8_t *verified;	/* verified entries, PGP_VERIFIED_LEN each */
+	size_t nverified;
+};
+#define PG_ROW_COLUMNS	"id, data, revoked, primary_uid IS NOT NULL," \
+	" packets IS NOT NULL, verified"
+/* Fill row from columns col.. of row r of res (PG_ROW_COLUMNS, binary). */
+void pg_row_read(const PGresult *res, int r, int col, struct pg_row *row);
+
+/* What the in-memory half of a merge produced; pg_merged_free releases. */
+struct pg_merged {
+	struct pgp_key *key;		/* the merged key */
+	bool changed;			/* key brought something new: write the
+					 * whole row (blob, uid) */
+	bool backfill;			/* nothing new, but the row has no
+					 * packet names yet: write only names
+					 * and verified */
+	struct buf blob;		/* changed: the canonical merged key */
+	char *uid;			/* changed: new primary user ID (NULL:
+					 * keep the row's) */
+	struct buf names;		/* changed or backfill: pgp_key_names */
+	struct buf verified;		/* changed or backfill: the verified
+					 * entries to keep (sorted) */
+};
+void pg_merged_init(struct pg_merged *m, const struct pgp_limits *lim);
+void pg_merged_free(struct pg_merged *m);
+
 /*
  * The in-memory half of a merge, shared by store_merge_key (one key) and
  * store_merge_keys (keymail import's batches): key merged into the stored
- * blob (stored NULL: the key is not stored yet). On STORE_OK, *changed
- * says whether key brought anything new; if it did, blob holds the
- * canonical merged key and *uidp the row's new primary user ID (NULL:
- * keep the row's). c gets the counts described at store_merge_key.
- * STORE_LIMIT or STORE_ERROR with the reason in s's error text. Whatever
- * the result, the caller frees *mergedp (the merged key) and *uidp.
+ * row. On STORE_OK, m says what to write (see struct pg_merged); c gets
+ * the counts described at store_merge_key. STORE_LIMIT or STORE_ERROR
+ * with the reason in s's error text. Whatever the result, the caller
+ * frees m (pg_merged_free).
  */
 enum store_status pg_merge_compute(struct store *s, const struct pgp_key *key,
-    const uint8_t *stored, size_t storedlen, bool row_has_uid,
-    const struct pgp_limits *lim, struct pgp_merge_counts *c,
-    struct pgp_key **mergedp, struct buf *blob, char **uidp, bool *changed);
+    const struct pg_row *row, const struct pgp_limits *lim,
+    struct pgp_merge_counts *c, struct pg_merged *m);
+/* The key IDs of k's primary key and subkeys, for keyids: appended to
+ * a[0] fingerprint (bytea), a[1] key ID (bytea), a[2] short ID (int4),
+ * a[3] is_subkey (bool), the primary first. Returns how many. */
+size_t pg_keyids(const struct pgp_key *k, struct barr *a);
+/* The bodies of the user-ID packets (tag 13) of k, as a bytea[] for
+ * key_uids (the merge fills it; sql/051). Returns their number. */
+size_t pg_key_uids(const struct pgp_key *k, struct barr *a);
 /*
  * The search words of every user ID (tag 13; attributes carry no text) of
  * k, as a PostgreSQL text[] literal: {"w1","w2",...}, sorted and unique.

@@ -281,6 +281,37 @@ enum store_status store_scan_ids_uids(struct store *s, store_scan_cb cb,
 enum store_status store_get_by_ids(struct store *s, const int64_t *ids,
     size_t n, struct store_keys *out);
 
+/* ---- what the store knows of keys, without reading them -------------- */
+
+/* (sql/050-known.sql) One stored key's packet names and verified
+ * entries, owned. found false: not stored (the rest empty). A key
+ * stored before sql/050 has found true and no names. */
+struct store_known {
+	bool found;
+	uint8_t *names;		/* PGP_NAME_LEN octets each */
+	size_t nnames;
+	uint8_t *verified;	/* PGP_VERIFIED_LEN octets each */
+	size_t nverified;
+};
+
+/*
+ * For each of the n keys (by primary fingerprint), what the store knows
+ * of it (out[i] for keys[i]), with one statement and without a lock: the
+ * lists only ever describe true facts about packets (see pgp.h), so a
+ * list that is out of date by the time it is used costs time, never
+ * correctness. The caller frees with store_known_free.
+ */
+enum store_status store_known_get(struct store *s,
+    const struct pgp_key *const *keys, size_t n, struct store_known *out);
+void store_known_free(struct store_known *k, size_t n);
+/* The view pgp_key_check_known and pgp_key_all_known take. */
+void store_known_view(const struct store_known *k, struct pgp_known *v);
+
+/* Public-key operations the store's merges did (the flooding rule
+ * verifies certifications with their signers' stored keys), since
+ * store_open. */
+const struct pgp_vstats *store_vstats(const struct store *s);
+
 /* ---- bulk load and dump (keymail import / export) -------------------- */
 
 /* One key of a bulk merge: in, a checked key (pgp_key_check returned
