@@ -69,7 +69,7 @@ static const char usage_text[] =
     "                   create or upgrade the database schema; record the\n"
     "                   policy, or rebuild the published copies for a new one\n"
     "  sync [-v]        mail changed keys to the peer keyservers (hourly)\n"
-    "  import [-qv] [-j jobs] [file ...]\n"
+    "  import [-qsv] [-j jobs] [file ...]\n"
     "                   load keys from keyrings, dumps or armored files\n"
     "  export > dump    write every stored key, binary\n"
     "  get KEYSPEC      the keys the mail command GET sends\n"
@@ -321,7 +321,7 @@ do_sync(const struct conf *c, int argc, char **argv)
 }
 
 /*
- * keymail import [-qv] [-j jobs] [file ...] (cmd/import.c): 0 when every
+ * keymail import [-qsv] [-j jobs] [file ...] (cmd/import.c): 0 when every
  * input was read (refused keys are reported on stderr, not failures); 75
  * when the database is unreachable or fails (run it again: it resumes by
  * re-merging, which changes nothing already stored); 66 when an input
@@ -343,7 +343,7 @@ do_import(const struct conf *c, int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	optind = 0;	/* glibc: start over, "+" included */
-	while ((ch = getopt(argc, argv, "+j:qv")) != -1) {
+	while ((ch = getopt(argc, argv, "+j:qsv")) != -1) {
 		switch (ch) {
 		case 'j':
 			n = strtol(optarg, &end, 10);
@@ -353,6 +353,9 @@ do_import(const struct conf *c, int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 's':
+			o.summary = true;
 			break;
 		case 'v':
 			o.verbose = o.summary = true;
