@@ -45,8 +45,8 @@
 --   keyids, key_words         filter: SELECT, INSERT (rows are only ever
 --                             added, with ON CONFLICT DO NOTHING)
 --   keys_id_seq               filter: USAGE (new keys' ids)
---   key_uids                  filter: SELECT (MGET), INSERT (the trigger on
---                             keys runs with the filter's rights)
+--   key_uids                  filter: SELECT (MGET), INSERT (the merge adds
+--                             a key's user IDs, sql/051)
 --   sync_queue                filter: SELECT, INSERT, UPDATE (queued in
 --                             the merge's transaction, upsert)
 --                             sync: SELECT, UPDATE, DELETE

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/words.h"
 #include "util/xalloc.h"
 #include "pgp/pgp.h"
 #include "recon/recon.h"
@@ -142,6 +143,162 @@ cols_params(struct cols *c, const Oid *arrtype, struct params *p)
 }
 
 /*
+ * The keys of a batch that were not stored (nnew of them, m[i].changed
+ * and !row[i].found): row ids from the sequence, then each table with one
+ * binary COPY. Nothing can conflict: the batch holds the keys' locks and
+ * found them absent, their ids are new, and each key's side rows are
+ * distinct (a key's user IDs and words are, its key IDs are made so
+ * here). Sets row[i].id.
+ */
+static enum store_status
+bulk_copy_new(struct store *s, struct store_bulk_item *it, struct pg_row *row,
+    struct pg_merged *m, size_t n, size_t nnew)
+{
+	struct params p;
+	struct pg_copy cp;
+	PGresult *res;
+	enum store_status st;
+	const uint8_t *now;
+	uint8_t digest[32];
+	size_t i, j, k, r = 0;
+	char **w;
+	size_t nw;
+
+	p_init(&p);
+	p_int8(&p, (int64_t)nnew);
+	/* clock_timestamp(), as merge_once: first_seen and changed */
+	if ((st = q(s, "bulk merge: ids", "SELECT nextval('keys_id_seq'),"
+	    " clock_timestamp() FROM generate_series(1, $1::int8)", &p, 1,
+	    &res)) != STORE_OK)
+		return st;
+	if ((size_t)PQntuples(res) != nnew || PQgetlength(res, 0, 1) != 8) {
+		PQclear(res);
+		pg_set_err(s, xstrdup("bulk merge: no row ids"));
+		return STORE_ERROR;
+	}
+	now = (const uint8_t *)PQgetvalue(res, 0, 1);
+	if ((st = pg_copy_begin(s, &cp, "bulk merge: insert", "COPY keys (id,"
+	    " fingerprint, version, algo, bits, keyid, created, revoked, expires,"
+	    " primary_uid, data, digest, packets, verified, first_seen,"
+	    " changed) FROM STDIN (FORMAT binary)")) != STORE_OK) {
+		PQclear(res);
+		return st;
+	}
+	for (i = 0; i < n; i++) {
+		const struct pgp_key *key = it[i].key;
+
+		if (!m[i].changed || row[i].found)
+			continue;
+		row[i].id = pg_get_int8(res, (int)r++, 0);
+		pg_copy_row(&cp, 16);
+		pg_copy_int8(&cp, row[i].id);
+		pg_copy_bytes(&cp, key->pub.fpr, key->pub.fprlen);
+		pg_copy_int2(&cp, key->pub.version);
+		pg_copy_int2(&cp, key->pub.algo);
+		pg_copy_int4(&cp, key->pub.bits);
+		pg_copy_bytes(&cp, key->pub.keyid, 8);
+		pg_copy_time(&cp, key->pub.created);
+		pg_copy_bool(&cp, key->revoked);
+		if (key->expires)
+			pg_copy_time(&cp, key->expires);
+		else
+			pg_copy_null(&cp);
+		if (m[i].uid)
+			pg_copy_bytes(&cp, m[i].uid, strlen(m[i].uid));
+		else
+			pg_copy_null(&cp);
+		pg_copy_bytes(&cp, m[i].blob.data, m[i].blob.len);
+		/* the reconciliation digest goes with the bytes (our own
+		 * blob always frames) */
+		if (recon_key_digest(m[i].blob.data, m[i].blob.len,
+		    digest) == -1)
+			memset(digest, 0, sizeof(digest));
+		pg_copy_bytes(&cp, digest, sizeof(digest));
+		pg_copy_bytes(&cp, m[i].names.data, m[i].names.len);
+		pg_copy_bytes(&cp, m[i].verified.data, m[i].verified.len);
+		pg_copy_bytes(&cp, now, 8);	/* timestamptz, binary */
+		pg_copy_bytes(&cp, now, 8);
+	}
+	PQclear(res);
+	if ((st = pg_copy_end(&cp)) != STORE_OK)
+		return st;
+
+	if ((st = pg_copy_begin(s, &cp, "bulk merge: key IDs", "COPY keyids"
+	    " (key_id, fingerprint, keyid, short_id, is_subkey) FROM STDIN"
+	    " (FORMAT binary)")) != STORE_OK)
+		return st;
+	for (i = 0; i < n; i++) {
+		const struct pgp_key *key = m[i].key;
+
+		if (!m[i].changed || row[i].found)
+			continue;
+		for (j = 0; j <= key->nsubkeys; j++) {
+			const struct pgp_pubkey *pub = j == 0 ? &key->pub :
+			    &key->subkeys[j - 1].sub;
+
+			if (pub->fprlen == 0 || pub->fprlen > sizeof(pub->fpr))
+				continue;	/* unparsed subkey */
+			/* a subkey that is the primary key again, or two
+			 * subkeys of one fingerprint: the first row only */
+			for (k = 0; k < j; k++) {
+				const struct pgp_pubkey *o = k == 0 ? &key->pub :
+				    &key->subkeys[k - 1].sub;
+
+				if (o->fprlen == pub->fprlen &&
+				    !memcmp(o->fpr, pub->fpr, pub->fprlen))
+					break;
+			}
+			if (k < j)
+				continue;
+			pg_copy_row(&cp, 5);
+			pg_copy_int8(&cp, row[i].id);
+			pg_copy_bytes(&cp, pub->fpr, pub->fprlen);
+			pg_copy_bytes(&cp, pub->keyid, 8);
+			pg_copy_bytes(&cp, pub->keyid + 4, 4);	/* int4 */
+			pg_copy_bool(&cp, j > 0);
+		}
+	}
+	if ((st = pg_copy_end(&cp)) != STORE_OK)
+		return st;
+
+	if ((st = pg_copy_begin(s, &cp, "bulk merge: words", "COPY key_words"
+	    " (word, key_id) FROM STDIN (FORMAT binary)")) != STORE_OK)
+		return st;
+	for (i = 0; i < n; i++) {
+		if (!m[i].changed || row[i].found)
+			continue;
+		nw = pg_key_words(m[i].key, &w);
+		for (j = 0; j < nw; j++) {
+			pg_copy_row(&cp, 2);
+			pg_copy_bytes(&cp, w[j], strlen(w[j]));
+			pg_copy_int8(&cp, row[i].id);
+		}
+		words_free(w, nw);
+	}
+	if ((st = pg_copy_end(&cp)) != STORE_OK)
+		return st;
+
+	if ((st = pg_copy_begin(s, &cp, "bulk merge: user IDs", "COPY key_uids"
+	    " (key_id, uid) FROM STDIN (FORMAT binary)")) != STORE_OK)
+		return st;
+	for (i = 0; i < n; i++) {
+		const struct pgp_key *key = m[i].key;
+
+		if (!m[i].changed || row[i].found)
+			continue;
+		for (j = 0; j < key->nuids; j++) {
+			if (key->uids[j].pkt.tag != PGP_TAG_UID)
+				continue;
+			pg_copy_row(&cp, 2);
+			pg_copy_int8(&cp, row[i].id);
+			pg_copy_bytes(&cp, key->uids[j].pkt.body,
+			    key->uids[j].pkt.len);
+		}
+	}
+	return pg_copy_end(&cp);
+}
+
+/*
  * One attempt at a batch, in one transaction; on failure the caller rolls
  * back. The same steps as merge_once, a statement per step for the whole
  * batch instead of per key: lock every fingerprint (ascending, so two
@@ -248,66 +405,8 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 			nback++;
 	}
 
-	if (nnew > 0) {
-		static const Oid el[13] = { OID_BYTEA, OID_INT4, OID_INT4,
-		    OID_INT4, OID_BYTEA, OID_INT8, OID_BOOL, OID_INT8,
-		    OID_TEXT, OID_BYTEA, OID_BYTEA, OID_BYTEA, OID_BYTEA };
-		static const Oid at[13] = { OID_BYTEA_ARRAY, OID_INT4_ARRAY,
-		    OID_INT4_ARRAY, OID_INT4_ARRAY, OID_BYTEA_ARRAY,
-		    OID_INT8_ARRAY, OID_BOOL_ARRAY, OID_INT8_ARRAY,
-		    OID_TEXT_ARRAY, OID_BYTEA_ARRAY, OID_BYTEA_ARRAY,
-		    OID_BYTEA_ARRAY, OID_BYTEA_ARRAY };
-
-		cols_init(&c, el, 13);
-		for (i = 0; i < n; i++) {
-			const struct pgp_key *k = it[i].key;
-
-			if (!m[i].changed || row[i].found)
-				continue;
-			barr_add(&c.a[0], k->pub.fpr, k->pub.fprlen);
-			barr_int4(&c.a[1], k->pub.version);
-			barr_int4(&c.a[2], k->pub.algo);
-			barr_int4(&c.a[3], k->pub.bits);
-			barr_add(&c.a[4], k->pub.keyid, 8);
-			barr_int8(&c.a[5], k->pub.created);
-			barr_row_summary(&c.a[6], k->revoked, k->expires, &m[i]);
-		}
-		cols_params(&c, at, &p);
-		if ((st = q(s, "bulk merge: insert", "INSERT INTO keys"
-		    " (fingerprint, version, algo, bits, keyid, created, revoked,"
-		    " expires, primary_uid, data, digest, packets, verified,"
-		    " first_seen, changed)"
-		    " SELECT f, v, a, b, k, to_timestamp(c), r, to_timestamp(e),"
-		    " u, d, g, n, w, clock_timestamp(), clock_timestamp()"
-		    " FROM unnest($1::bytea[], $2::int4[], $3::int4[], $4::int4[],"
-		    " $5::bytea[], $6::int8[], $7::bool[], $8::int8[], $9::text[],"
-		    " $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[])"
-		    " AS t(f, v, a, b, k, c, r, e, u, d, g, n, w)"
-		    " RETURNING fingerprint, id", &p, 1, &res)) != STORE_OK)
-			goto out;
-		cols_free(&c);
-		if ((size_t)PQntuples(res) != nnew) {
-			pg_set_err(s, xasprintf("bulk merge: inserted %d keys of %zu",
-			    PQntuples(res), nnew));
-			st = STORE_ERROR;
-			goto out;
-		}
-		for (r = 0; r < PQntuples(res); r++) {
-			long k = find_item(it, ord, n,
-			    (const uint8_t *)PQgetvalue(res, r, 0),
-			    (size_t)PQgetlength(res, r, 0));
-
-			if (k < 0 || row[k].found || !m[k].changed) {
-				pg_set_err(s, xstrdup("bulk merge: insert returned "
-				    "an unknown key"));
-				st = STORE_ERROR;
-				goto out;
-			}
-			row[k].id = pg_get_int8(res, r, 1);
-		}
-		PQclear(res);
-		res = NULL;
-	}
+	if (nnew > 0 && (st = bulk_copy_new(s, it, row, m, n, nnew)) != STORE_OK)
+		goto out;
 
 	if (nupd > 0) {
 		static const Oid el[8] = { OID_INT8, OID_BOOL, OID_INT8,
@@ -364,7 +463,7 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 		cols_free(&c);
 	}
 
-	if (nnew + nupd > 0) {
+	if (nupd > 0) {
 		static const Oid el[9] = { OID_INT8, OID_BYTEA, OID_BYTEA,
 		    OID_INT4, OID_BOOL, OID_TEXT, OID_INT8, OID_BYTEA, OID_INT8 };
 		static const Oid at[5] = { OID_INT8_ARRAY, OID_BYTEA_ARRAY,
@@ -372,11 +471,12 @@ bulk_once(struct store *s, struct store_bulk_item *it, size_t n,
 		struct buf lit;
 		size_t j, nk;
 
-		/* Side tables: merges only add, so add what is missing. */
+		/* Side tables of the updated keys: merges only add, so add
+		 * what is missing. */
 		cols_init(&c, el, 9);
 		buf_init(&lit, 0);
 		for (i = 0; i < n; i++) {
-			if (!m[i].changed)
+			if (!m[i].changed || !row[i].found)
 				continue;
 			nk = pg_keyids(m[i].key, &c.a[1]);
 			for (j = 0; j < nk; j++)

@@ -88,9 +88,10 @@ plain_word(const char *w)
 	return true;
 }
 
-/* The search words of k's user IDs as a text[] literal (pg_internal.h). */
+/* The search words of k's user IDs, sorted, each once, plain words only
+ * (pg_internal.h). */
 size_t
-pg_key_words_literal(const struct pgp_key *k, struct buf *lit)
+pg_key_words(const struct pgp_key *k, char ***out)
 {
 	char **all = NULL;
 	size_t nall = 0, i, j, n = 0;
@@ -110,15 +111,29 @@ pg_key_words_literal(const struct pgp_key *k, struct buf *lit)
 	}
 	if (nall > 1)
 		qsort(all, nall, sizeof(*all), cmp_str);
-	(void)buf_putc(lit, '{');
 	for (i = 0; i < nall; i++) {
-		if ((i > 0 && !strcmp(all[i], all[i - 1])) || !plain_word(all[i]))
+		if ((n > 0 && !strcmp(all[i], all[n - 1])) || !plain_word(all[i])) {
+			free(all[i]);
 			continue;
-		(void)buf_printf(lit, "%s\"%s\"", n ? "," : "", all[i]);
-		n++;
+		}
+		all[n++] = all[i];
 	}
+	*out = all;
+	return n;
+}
+
+/* The search words of k's user IDs as a text[] literal (pg_internal.h). */
+size_t
+pg_key_words_literal(const struct pgp_key *k, struct buf *lit)
+{
+	char **w;
+	size_t n = pg_key_words(k, &w), i;
+
+	(void)buf_putc(lit, '{');
+	for (i = 0; i < n; i++)
+		(void)buf_printf(lit, "%s\"%s\"", i ? "," : "", w[i]);
 	(void)buf_putc(lit, '}');
-	words_free(all, nall);
+	words_free(w, n);
 	return n;
 }
 

@@ -293,6 +293,142 @@ p_barr(struct params *p, Oid arrtype, struct barr *a)
 	p_add(p, arrtype, a->b.data, a->b.len, 1);
 }
 
+/* ---- binary COPY ------------------------------------------------------- */
+
+/* Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch. */
+#define PG_EPOCH_OFFSET	946684800LL
+
+static void
+copy_flush(struct pg_copy *c)
+{
+	if (c->st == STORE_OK && c->b.len > 0 &&
+	    PQputCopyData(c->s->conn, (const char *)c->b.data,
+	    (int)c->b.len) != 1)
+		c->st = pg_classify(c->s, NULL, c->what);
+	buf_reset(&c->b);
+}
+
+enum store_status
+pg_copy_begin(struct store *s, struct pg_copy *c, const char *what,
+    const char *sql)
+{
+	static const uint8_t sig[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+	PGresult *res;
+
+	c->s = s;
+	c->what = what;
+	c->st = STORE_OK;
+	buf_init(&c->b, 0);
+	s->retry = false;
+	if (s->conn == NULL)
+		return c->st = STORE_TEMPFAIL;
+	res = PQexec(s->conn, sql);
+	if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
+		c->st = pg_classify(s, res, what);
+		PQclear(res);
+		return c->st;
+	}
+	PQclear(res);
+	(void)buf_append(&c->b, sig, sizeof(sig));	/* header, flags, no
+							 * extension */
+	return STORE_OK;
+}
+
+static void
+copy_be(struct pg_copy *c, uint64_t v, int n)
+{
+	uint8_t x[8];
+	int i;
+
+	for (i = 0; i < n; i++)
+		x[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	(void)buf_append(&c->b, x, (size_t)n);
+}
+
+void
+pg_copy_row(struct pg_copy *c, int nfields)
+{
+	if (c->b.len >= PG_COPY_FLUSH)
+		copy_flush(c);
+	copy_be(c, (uint16_t)nfields, 2);
+}
+
+void
+pg_copy_bytes(struct pg_copy *c, const void *p, size_t n)
+{
+	copy_be(c, (uint32_t)n, 4);
+	(void)buf_append(&c->b, p, n);
+}
+
+void
+pg_copy_null(struct pg_copy *c)
+{
+	copy_be(c, 0xffffffffu, 4);
+}
+
+void
+pg_copy_int8(struct pg_copy *c, int64_t v)
+{
+	copy_be(c, 8, 4);
+	copy_be(c, (uint64_t)v, 8);
+}
+
+void
+pg_copy_int4(struct pg_copy *c, uint32_t v)
+{
+	copy_be(c, 4, 4);
+	copy_be(c, v, 4);
+}
+
+void
+pg_copy_int2(struct pg_copy *c, uint16_t v)
+{
+	copy_be(c, 2, 4);
+	copy_be(c, v, 2);
+}
+
+void
+pg_copy_bool(struct pg_copy *c, bool v)
+{
+	copy_be(c, 1, 4);
+	copy_be(c, v ? 1 : 0, 1);
+}
+
+void
+pg_copy_time(struct pg_copy *c, int64_t unix_seconds)
+{
+	pg_copy_int8(c, (unix_seconds - PG_EPOCH_OFFSET) * 1000000);
+}
+
+enum store_status
+pg_copy_end(struct pg_copy *c)
+{
+	PGresult *res;
+	enum store_status st;
+
+	if (c->s->conn == NULL) {
+		free(c->b.data);
+		return c->st == STORE_OK ? STORE_TEMPFAIL : c->st;
+	}
+	copy_be(c, 0xffff, 2);		/* trailer */
+	copy_flush(c);
+	free(c->b.data);
+	c->b.data = NULL;
+	if (PQputCopyEnd(c->s->conn, c->st == STORE_OK ? NULL :
+	    "keymail: abandoned") != 1 && c->st == STORE_OK)
+		c->st = pg_classify(c->s, NULL, c->what);
+	/* The COPY's result, then the end of the command. */
+	while ((res = PQgetResult(c->s->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			st = pg_classify(c->s, res, c->what);
+			if (c->st == STORE_OK)
+				c->st = st;
+		}
+		PQclear(res);
+	}
+	return c->st;
+}
+
 /* ---- open / close ------------------------------------------------------- */
 
 const char *

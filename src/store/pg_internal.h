@@ -192,6 +192,35 @@ void barr_free(struct barr *a);
 /* Finish a's header and add it as a binary parameter of type arrtype. */
 void p_barr(struct params *p, Oid arrtype, struct barr *a);
 
+/*
+ * A binary COPY ... FROM STDIN (FORMAT binary) in progress: rows are
+ * built in b and handed to libpq whenever PG_COPY_FLUSH octets are
+ * waiting, so a batch of any size streams through a small buffer. The
+ * first failure sticks (st) and ends the COPY at pg_copy_end.
+ */
+#define PG_COPY_FLUSH	(1u << 20)
+struct pg_copy {
+	struct store *s;
+	const char *what;
+	struct buf b;
+	enum store_status st;
+};
+/* Start; sql is the COPY statement. */
+enum store_status pg_copy_begin(struct store *s, struct pg_copy *c,
+    const char *what, const char *sql);
+/* A row of nfields fields, each added by one of the calls below. */
+void pg_copy_row(struct pg_copy *c, int nfields);
+void pg_copy_bytes(struct pg_copy *c, const void *p, size_t n);	/* bytea, text */
+void pg_copy_null(struct pg_copy *c);
+void pg_copy_int8(struct pg_copy *c, int64_t v);
+void pg_copy_int4(struct pg_copy *c, uint32_t v);
+void pg_copy_int2(struct pg_copy *c, uint16_t v);
+void pg_copy_bool(struct pg_copy *c, bool v);
+/* A timestamptz from seconds since 1970. */
+void pg_copy_time(struct pg_copy *c, int64_t unix_seconds);
+/* Finish (or, after a failure, abandon) the COPY; its status. */
+enum store_status pg_copy_end(struct pg_copy *c);
+
 /* ---- statements and errors (pg.c) --------------------------------------- */
 
 /* Replace s's error text with msg (taken over). */
@@ -309,6 +338,8 @@ size_t pg_key_uids(const struct pgp_key *k, struct barr *a);
  * Returns the number of words.
  */
 size_t pg_key_words_literal(const struct pgp_key *k, struct buf *lit);
+/* The same words as an array (*out malloc'd, free with words_free). */
+size_t pg_key_words(const struct pgp_key *k, char ***out);
 /* The advisory lock key (int8 space) of key: its first 8 fingerprint
  * octets. Every writer of a key takes it before reading the key. */
 int64_t pg_fpr_lockkey(const struct pgp_key *key);

@@ -60,7 +60,7 @@ denied "filter cannot delete search words" "$F" "DELETE FROM key_words"
 denied "filter cannot delete from the sync queue" "$F" "DELETE FROM sync_queue"
 denied "filter cannot touch schema_version" "$F" "SELECT * FROM schema_version"
 denied "filter cannot create tables" "$F" "CREATE TABLE evil (x int)"
-denied "filter cannot drop the trigger" "$F" "DROP TRIGGER keys_uids_insert ON keys"
+denied "filter cannot drop the trigger" "$F" "DROP TRIGGER keys_deleted ON keys"
 allowed "filter may expire its reply log" "$F" "DELETE FROM reply_log WHERE hour < now() - interval '1 day'"
 KEYMAIL_CONF=$T/filter.conf "$KEYMAIL" initdb >/dev/null 2>&1
 check "filter role cannot run initdb" [ $? -ne 0 ]

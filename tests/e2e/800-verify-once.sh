@@ -111,6 +111,15 @@ check "import refuses it too" grep -q "^Key $Y: " "$T/i5"
 check_eq "import verified it (1 EdDSA)" "$(grep '^import: verified' "$T/i5")" \
     "import: verified 1 (EdDSA 1), skipped 0"
 
+# -- deleting a key (an administrative act) takes its side rows along
+# (sql/052 replaced the foreign keys by a trigger)
+side() { psql "$DB" -Atc "select (select count(*) from keyids) || ' ' || (select count(*) from key_words) || ' ' || (select count(*) from key_uids)"; }
+check_eq "side rows of X and Y: 2 + 1 key IDs, 6 + 3 words, 2 + 1 user IDs" "$(side)" "3 9 3"
+psql "$DB" -qc "delete from keys where fingerprint = '\\x$X'"
+check_eq "X deleted: only Y's side rows left" "$(side)" "1 3 1"
+psql "$DB" -qc "truncate keys cascade"
+check_eq "store truncated: no side rows left" "$(side)" "0 0 0"
+
 # -- a certifier that arrives later
 ago() { date -u -d "$1" +%Y%m%dT%H%M%S; }
 T2=$(ago '-2 hours'); T1=$(ago '-1 hour')
