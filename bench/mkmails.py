@@ -7,6 +7,15 @@
 #   mkmails.py cmd SUBJECT N DIR LIST   N mails with Subject SUBJECT
 #   mkmails.py armor DUMP OUT           the whole dump as one armor block
 #   mkmails.py head N DUMP OUT          the first N keys of DUMP
+#   mkmails.py mix DUMP LIST NEW N DIR OUTLIST
+#                                       the mixed stream of the throughput
+#                                       run: N each of ADD of a key of DUMP
+#                                       (the store's corpus; LIST is its
+#                                       kmgen -l list), ADD of a key of NEW
+#                                       (not stored), GET 0xKEYID and INDEX
+#                                       EMAIL of keys of DUMP spread over
+#                                       it, interleaved in that order; the
+#                                       paths go to OUTLIST
 #
 # Every mail has its own From and Message-ID, so each run of the robot
 # answers a different sender (as on a live server). Input is our own
@@ -94,13 +103,38 @@ def main():
             mail(p, k, subject)
             paths.append(p)
         open(lst, 'w').write('\n'.join(paths) + '\n')
+    elif cmd == 'mix':
+        dump, lst, new, n, d, out = sys.argv[2:8]
+        n = int(n)
+        known = keys(dump)
+        fresh = keys(new)
+        rows = [l.split() for l in open(lst) if l.strip()]
+        if len(fresh) < n or len(known) < n or len(rows) < len(known):
+            sys.exit('mkmails.py mix: not enough keys')
+        os.makedirs(d, exist_ok=True)
+        step = len(known) // n
+        paths = []
+        k = 0
+        for i in range(n):
+            j = i * step + step // 2
+            keyid, email = rows[j][2], rows[j][4].strip('<>')
+            for kind, subject, body in (
+                    ('known', 'ADD', armor(known[j])),
+                    ('new', 'ADD', armor(fresh[i])),
+                    ('get', 'GET 0x' + keyid, ''),
+                    ('index', 'INDEX ' + email, '')):
+                p = os.path.join(d, 'mix-%05d-%s.eml' % (k, kind))
+                mail(p, k, subject, body)
+                paths.append(p)
+                k += 1
+        open(out, 'w').write('\n'.join(paths) + '\n')
     elif cmd == 'head':
         n, dump, out = int(sys.argv[2]), sys.argv[3], sys.argv[4]
         open(out, 'wb').write(b''.join(keys(dump)[:n]))
     elif cmd == 'armor':
         open(sys.argv[3], 'w').write(armor(open(sys.argv[2], 'rb').read()))
     else:
-        sys.exit('usage: mkmails.py add|cmd|armor|head ...')
+        sys.exit('usage: mkmails.py add|cmd|armor|head|mix ...')
 
 
 main()

@@ -5,7 +5,7 @@
 set -eu
 pkgs="build-essential pkg-config clang libpq-dev libgcrypt20-dev libetpan-dev
 libpcre2-dev libmicrohttpd-dev postgresql postgresql-client msmtp gnupg python3 python3-aiosmtpd
-python3-cryptography openssl postfix faketime"
+python3-cryptography openssl postfix faketime pgbouncer"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"

@@ -60,10 +60,12 @@
 #define IMPORT_SLOTS_PER_JOB	8	/* chunks in flight per worker: lets the
 					 * workers run a batch ahead of the writer */
 #define IMPORT_MAX_JOBS		64
-#define IMPORT_BATCH_BYTES	(8u << 20)	/* flush a batch at this many key
-						 * octets: a batch is held some 4
+#define IMPORT_BATCH_BYTES	(4u << 20)	/* flush a batch at this many key
+						 * octets: a batch is held some 3
 						 * times over (keys, merged keys,
-						 * blobs, the statement) */
+						 * blobs; the statements stream) */
+#define IMPORT_EAGER_KEYS	64	/* write a batch of at least this many
+					 * keys early when no chunk is ready */
 #define IMPORT_PROGRESS_NS	500000000L	/* redraw the progress line */
 
 enum slot_state { SLOT_FREE, SLOT_FILLED, SLOT_WORKING, SLOT_DONE };
@@ -1003,6 +1005,16 @@ cmd_import(struct cmd_ctx *ctx, const struct cmd_import_opts *o)
 	for (;;) {
 		pthread_mutex_lock(&im->mu);
 		sl = &im->slots[im->next_write % im->nslots];
+		/* Nothing to take yet: write what the batch holds rather
+		 * than wait, so that the server works while the checking
+		 * threads do, and the last batch, written after the last
+		 * check, is small. */
+		if (sl->state != SLOT_DONE && b.n >= IMPORT_EAGER_KEYS) {
+			pthread_mutex_unlock(&im->mu);
+			if ((st = flush(im, &b, &t)) != STORE_OK)
+				break;
+			continue;
+		}
 		while (sl->state != SLOT_DONE && !(im->reader_done &&
 		    im->next_write == im->next_fill))
 			pthread_cond_wait(&im->cv, &im->mu);
