@@ -93,29 +93,25 @@ if [ "${KM_BENCH_INNER:-}" != 1 ]; then
 			    "$W/kmsyn.conf" > "$W/prof.conf"
 			chmod 644 "$W/prof.conf"
 			$as env KEYMAIL_CONF="$W/prof.conf" "$W/bin/keymail" initdb
-			# the import and, once it has connected, its server backend
+			# the import (all its threads) and the server, whose
+			# backends for the import are forked while perf follows
+			# it (the server of this run: nothing else uses it)
+			pm=$(head -n 1 "$pg/data/postmaster.pid")
 			$as env KEYMAIL_CONF="$W/prof.conf" "$W/bin/keymail" import -q "$2" \
 			    >/dev/null 2>&1 &
 			k=$!
-			b=
-			while [ -z "$b" ] && kill -0 $k 2>/dev/null; do
-				b=$(psql "host=$pg user=keymail dbname=postgres" -Atc "select pid
-				    from pg_stat_activity where datname = 'kmprof' and
-				    application_name = 'keymail'" 2>/dev/null)
-				[ -n "$b" ] || sleep 0.05
-			done
-			echo "$k" > "$W/prof.pids"
-			echo "$b" >> "$W/prof.pids"
-			[ -n "$b" ] && perf record -q -p "$k,$b" -o "$W/perf.data" 2>/dev/null || true
+			perf record -q -p "$k,$pm" -o "$W/perf.data" 2>/dev/null &
+			p=$!
 			wait $k || true
-			pids=$(grep -E '^[0-9]+$' "$W/prof.pids" | sort -u | tr '\n' ',' | sed 's/,$//')
+			sleep 0.2
+			kill -INT $p 2>/dev/null; wait $p 2>/dev/null || true
 			{
 				echo
 				echo "### Where an import of $1 spends its time"
 				echo
 				echo "\`perf record -p\` on the keymail process (all its threads) and its"
-				echo "PostgreSQL backend (pids $pids; nothing else on the machine), from the"
-				echo "backend's first query to the end: \`perf report --sort comm,dso\`, top 12."
+				echo "PostgreSQL server (the run's own; the backends it forks for the import"
+				echo "included): \`perf report --sort comm,dso\`, top 12."
 				echo
 				echo '```'
 				perf report -i "$W/perf.data" --sort comm,dso --stdio 2>/dev/null |
