@@ -96,25 +96,34 @@ if [ "${KM_BENCH_INNER:-}" != 1 ]; then
 			# the import (all its threads) and the server, whose
 			# backends for the import are forked while perf follows
 			# it (the server of this run: nothing else uses it)
+			# (perf record -p does not follow forked processes:
+			# record everything, note the server's children, and
+			# report the import and those only)
 			pm=$(head -n 1 "$pg/data/postmaster.pid")
+			perf record -q -a -o "$W/perf.data" 2>/dev/null &
+			p=$!
+			sleep 0.2
 			$as env KEYMAIL_CONF="$W/prof.conf" "$W/bin/keymail" import -q "$2" \
 			    >/dev/null 2>&1 &
 			k=$!
-			perf record -q -p "$k,$pm" -o "$W/perf.data" 2>/dev/null &
-			p=$!
+			echo "$k" > "$W/prof.pids"
+			while kill -0 $k 2>/dev/null; do
+				pgrep -P "$pm" >> "$W/prof.pids" 2>/dev/null || true
+				sleep 0.05
+			done
 			wait $k || true
-			sleep 0.2
 			kill -INT $p 2>/dev/null; wait $p 2>/dev/null || true
+			pids=$(sort -un "$W/prof.pids" | tr '\n' ',' | sed 's/,$//')
 			{
 				echo
 				echo "### Where an import of $1 spends its time"
 				echo
-				echo "\`perf record -p\` on the keymail process (all its threads) and its"
-				echo "PostgreSQL server (the run's own; the backends it forks for the import"
-				echo "included): \`perf report --sort comm,dso\`, top 12."
+				echo "\`perf record -a\`, reported for the keymail process (all its threads)"
+				echo "and the processes of the run's own PostgreSQL server while it ran (the"
+				echo "backends of the import): \`perf report --sort comm,dso\`, top 12."
 				echo
 				echo '```'
-				perf report -i "$W/perf.data" --sort comm,dso --stdio 2>/dev/null |
+				perf report -i "$W/perf.data" --pid "$pids" --sort comm,dso --stdio 2>/dev/null |
 				    grep '%' | grep -v '^#' | head -n 12
 				echo '```'
 			} >> "$W/RESULTS.md"
@@ -297,18 +306,36 @@ floor() {
 # ---- import --------------------------------------------------------------------
 commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 
+# The CPU time of the PostgreSQL server while a command runs: all its
+# processes (the postmaster with the children it has reaped, and those
+# alive: backends, WAL writer, checkpointer...), from /proc.
+srv_ticks() {
+	pm=$(head -n 1 "$pg/data/postmaster.pid")
+	{ awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+	  for c in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null; done
+	} | awk '{s += $1} END {print s}'
+}
+srv_start() { SRV0=$(srv_ticks); }
+srv_stop() {	# srv_stop OUT: seconds into OUT
+	sleep 0.2	# the exiting backends reaped
+	awk -v a="$SRV0" -v b="$(srv_ticks)" -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN {printf "%.2f", (b - a) / hz}' > "$1"
+}
+
 # km_import DB FILE: "wall user sys rss" of a first import into an empty
 # store, then of the same file again into the full store; the verification
 # line of the first goes to $W/DB.verified
 km_import() {
 	newdb "$1" >/dev/null
+	srv_start
 	/usr/bin/time -f '%e %U %S %M' -o "$W/t1" env KEYMAIL_CONF="$W/$1.conf" \
 	    "$KM" import -s "$2" 2>"$W/$1.err1" || true
+	srv_stop "$W/$1.srvcpu"
 	grep '^import: verified' "$W/$1.err1" > "$W/$1.verified"
 	/usr/bin/time -f '%e %U %S %M' -o "$W/t2" env KEYMAIL_CONF="$W/$1.conf" \
 	    "$KM" import -s "$2" 2>"$W/$1.err2" || true
 	grep '^import: verified' "$W/$1.err2" > "$W/$1.reverified"
-	echo "$(tail -n 1 "$W/t1") $(tail -n 1 "$W/t2") $(kmcount "$1")"
+	echo "$(tail -n 1 "$W/t1") $(tail -n 1 "$W/t2") $(kmcount "$1") $(cat "$W/$1.srvcpu")"
 }
 onak_import() {	# onak_import NAME FILE [verify]: "wall rss stored"
 	newonak "$1" "${3:-}" >/dev/null
@@ -499,8 +526,21 @@ improw() {	# improw LABEL KM-RESULT ONAK-RESULT FLOOR
 	echo "  again: $(vline "$(cat "$W/kmsyn.reverified")")"
 	[ -n "${BENCH_1M:-}" ] && echo "- 1,000,000 synthetic: $(vline "$VER1M")"
 	echo
+	echo "CPU of the median first import (keymail user + system, its PostgreSQL"
+	echo "server), and what that CPU alone takes on $NCPU CPUs with nothing else running:"
+	echo
+	for x in "debian-keyring|$KMDEB|$DEBFLOOR" "synthetic|$KMSYN|$SYNFLOOR"; do
+		IFS='|' read -r name res fl <<EOX
+$x
+EOX
+		k=$(awk -v u="$(fld "$res" 2)" -v s="$(fld "$res" 3)" 'BEGIN {printf "%.2f", u + s}')
+		sv=$(fld "$res" 10)
+		id=$(awk -v k="$k" -v s="$sv" -v n="$NCPU" 'BEGIN {printf "%.2f", (k + s) / n}')
+		echo "- $name: keymail $k s, server $sv s; ($k + $sv) / $NCPU = $id s, $(ratio "$id" "$fl") x the floor"
+	done
+	echo
 	echo "All runs, \"wall user sys rss\" of the first import, the same of the"
-	echo "re-import, keys stored; onak \"wall rss stored\":"
+	echo "re-import, keys stored, server CPU s; onak \"wall rss stored\":"
 	echo
 	echo '```'
 	sed 's/^/keymail debian-keyring: /' "$W/km-deb.txt"
