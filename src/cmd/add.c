@@ -4,7 +4,11 @@
  * Input (mail parts) is untrusted. Each key is parsed, checked
  * (pgp_key_check: self-signatures verified, components without a valid
  * binding dropped) and merged in its own transaction, so one bad key never
- * spoils the others and a failure never leaves half a key behind.
+ * spoils the others and a failure never leaves half a key behind. What
+ * the store knows of the key is read first (store_known_get, one
+ * statement): signatures it verified before are not verified again, and
+ * a key whose every packet it holds is answered "nothing new" without a
+ * merge, exactly as the merge would have answered.
  * A block holding secret key material is refused whole: nothing of it is
  * parsed into the store.
  *
