@@ -8,7 +8,10 @@
  *			binary array parameters, retry pause
  *	schema.c	store_initdb: the migrations of sql/ (schema.h)
  *	merge.c		merging one key; the merge step bulk.c shares
- *	bulk.c		keymail import's batch merge and keymail export
+ *	bulk.c		keymail import's batch merge (binary COPY for new
+ *			keys) and keymail export
+ *	known.c		what is stored of keys, without reading them
+ *			(packet names and verified entries, sql/050)
  *	lookup.c	lookups by fingerprint, key ID, words, time, row ids;
  *			signers; user ID for a key ID
  *	scan.c		the MGET scan
@@ -28,8 +31,11 @@
  * functions go into store.h, its shared helpers (if any) here.
  *
  * Data model: a key is one row of "keys" holding its canonical binary
- * form; "keyids" maps every primary and subkey fingerprint / 64-bit /
- * 32-bit ID to it; "key_words" is the search index (sql/NNN-*.sql).
+ * form, the names of its packets and its verified signatures; "keyids"
+ * maps every primary and subkey fingerprint / 64-bit / 32-bit ID to it;
+ * "key_words" is the search index; "key_uids" its user IDs for MGET
+ * (sql/NNN-*.sql). The side tables carry no foreign keys (sql/052): the
+ * merge writes them after the key, in the key's transaction.
  *
  * SECURITY: values reach SQL only as parameters of PQexecParams (pg_qv;
  * key blobs and IDs as binary bytea); the only SQL text we build holds
