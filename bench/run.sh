@@ -100,6 +100,9 @@ if [ "${KM_BENCH_INNER:-}" != 1 ]; then
 			# record everything, note the server's children, and
 			# report the import and those only)
 			pm=$(head -n 1 "$pg/data/postmaster.pid")
+			# the earlier runs' writes flushed first: what the
+			# server does in the profile is this import's
+			psql "host=$pg user=keymail dbname=postgres" -qc CHECKPOINT >/dev/null
 			perf record -q -a -o "$W/perf.data" 2>/dev/null &
 			p=$!
 			sleep 0.2
@@ -120,10 +123,12 @@ if [ "${KM_BENCH_INNER:-}" != 1 ]; then
 				echo
 				echo "\`perf record -a\`, reported for the keymail process (all its threads)"
 				echo "and the processes of the run's own PostgreSQL server while it ran (the"
-				echo "backends of the import): \`perf report --sort comm,dso\`, top 12."
+				echo "backends of the import), in per cent of their samples: \`perf report"
+				echo "--percentage relative --sort comm,dso\`, top 12."
 				echo
 				echo '```'
-				perf report -i "$W/perf.data" --pid "$pids" --sort comm,dso --stdio 2>/dev/null |
+				perf report -i "$W/perf.data" --pid "$pids" --percentage relative \
+				    --sort comm,dso --stdio 2>/dev/null |
 				    grep '%' | grep -v '^#' | head -n 12
 				echo '```'
 			} >> "$W/RESULTS.md"
