@@ -22,7 +22,7 @@ for page in "$KM_TOP"/man/*.[0-9]; do
 done
 if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
 	MANWIDTH=80 man -l "$KM_TOP/man/keymail.8" 2>/dev/null | col -b > "$T/page"
-	check "keymail(8): the import tag is one line" grep -q '^ *import \[-qv\] \[-j jobs\] \[file \.\.\.\]$' "$T/page"
+	check "keymail(8): the import tag is one line" grep -q '^ *import \[-qsv\] \[-j jobs\] \[file \.\.\.\]$' "$T/page"
 	check "keymail(8): documents check" grep -qE '^ +check +Check +the +installation' "$T/page"
 fi
 [ "$n" -gt 0 ] && echo "NOTE: mandoc or man/groff missing: $n manual page checks not run"
