@@ -17,8 +17,9 @@
 #            stored key, ADD of a new key, GET, INDEX; 4 x 100 = 400) with
 #            4 deliveries at a time (bench/deliver), on the synthetic
 #            store: `keymail filter` straight to PostgreSQL, through
-#            pgbouncer (session pooling), and onak's robot onak-mail.pl
-#            with onak; mails/s and ratios
+#            pgbouncer (session pooling), keymail serve's LMTP listener
+#            (4 workers, 4 sessions) when the build has it, and onak's
+#            robot onak-mail.pl with onak; mails/s and ratios
 #   latency  `keymail get` and `keymail index`, whole process, median /
 #            p90 / p99 of BENCH_RUNS runs (bench/timeit), on stores of
 #            1,000 keys and (BENCH_1M) 1,000,000 keys: the p99 ratio
@@ -54,7 +55,7 @@ if [ "${KM_BENCH_INNER:-}" != 1 ]; then
 	cc -O2 -Wall -o "$W/bin/timeit" "$top/bench/timeit.c"
 	cc -O2 -Wall -o "$W/bin/deliver" "$top/bench/deliver.c"
 	cp "$B/keymail" "$B/bench/kmgen" "$B/bench/vcost" "$top/bench/run.sh" \
-	    "$top/bench/mkmails.py" "$top/scripts/pg.sh" "$W/bin/"
+	    "$top/bench/mkmails.py" "$top/scripts/pg.sh" "$top/tests/lmtp-client.py" "$W/bin/"
 	rm -rf "$W/bin/help"
 	cp -R "$top/help" "$W/bin/help"
 	cp "$top/bench/analysis.md" "$W/analysis.md" 2>/dev/null || : > "$W/analysis.md"
@@ -284,8 +285,8 @@ GPG_SIGS=$(grep -c '^sig' "$W/gpg-sigs.txt" || true)
 GPG_GOOD=$(grep -c '^sig!' "$W/gpg-sigs.txt" || true)
 
 # The mixed streams: each keymail run and onak get their own new keys.
-for x in a b c; do
-	case $x in a) f=5000000 ;; b) f=5100000 ;; c) f=5200000 ;; esac
+for x in a b c d; do
+	case $x in a) f=5000000 ;; b) f=5100000 ;; c) f=5200000 ;; d) f=5300000 ;; esac
 	"$GEN" -f $f -n "$MIX" -s "$SEED" -o "$W/new-$x.gpg"
 	rm -rf "$W/mix-$x"
 	$MM mix "$SYN" "$SYN.list" "$W/new-$x.gpg" "$MIX" "$W/mix-$x" "$W/mix-$x.list"
@@ -434,7 +435,41 @@ EOC
 	fi
 fi
 if "$KM" 2>&1 | grep -q ' serve'; then
-	echo "keymail serve (LMTP)|not measured: this version of bench/run.sh does not drive LMTP yet" >> "$W/mail.txt"
+	# keymail serve's LMTP listener (4 workers) on the same store: the
+	# same kind of stream (its own new keys), 4 sessions at once
+	# (tests/lmtp-client.py), the clock from the first connection to the
+	# last reply; CPU: the serve processes' (the master, its reaped and
+	# its live workers), from /proc as the server's
+	{ cat "$W/kmsyn.conf"; echo "lmtp_listen = $W/lmtp.sock"; echo "serve_workers = 4"; } > "$W/kmsyn-lmtp.conf"
+	rm -f "$W/lmtp.sock"
+	KEYMAIL_CONF="$W/kmsyn-lmtp.conf" "$KM" serve > /dev/null 2> "$W/serve.log" &
+	sv=$!
+	i=0
+	until grep -q 'serve: started' "$W/serve.log" 2>/dev/null || [ $i -gt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	sv_ticks() {
+		{ awk '{print $14 + $15 + $16 + $17}' "/proc/$sv/stat"
+		  for c in $(pgrep -P "$sv"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null; done
+		} | awk '{s += $1} END {print s}'
+	}
+	if grep -q 'serve: started' "$W/serve.log"; then
+		split -n l/$PAR -d "$W/mix-d.list" "$W/lpart."
+		c0=$(sv_ticks); a=$(date +%s.%N)
+		pids=
+		for p in "$W"/lpart.??; do
+			xargs /usr/bin/python3 "$BIN/lmtp-client.py" "$W/lmtp.sock" < "$p" > "$p.out" 2>&1 &
+			pids="$pids $!"
+		done
+		wait $pids
+		b=$(date +%s.%N); c1=$(sv_ticks)
+		ok=$(cat "$W"/lpart.??.out | grep -c '^END 250' || true)
+		n=$(wc -l < "$W/mix-d.list")
+		echo "keymail serve (LMTP)|$(awk -v a="$a" -v b="$b" -v n="$n" -v c0="$c0" -v c1="$c1" -v hz="$(getconf CLK_TCK)" -v ok="$ok" \
+		    'BEGIN {printf "%.2f %.1f %.2f %d", b - a, n / (b - a), (c1 - c0) / hz, n - ok}')" >> "$W/mail.txt"
+		rm -f "$W"/lpart.*
+	else
+		echo "keymail serve (LMTP)|not measured: keymail serve did not start (serve.log)" >> "$W/mail.txt"
+	fi
+	kill -TERM "$sv" 2>/dev/null; wait "$sv" 2>/dev/null || true
 else
 	echo "keymail serve (LMTP)|not measured: this build has no keymail serve" >> "$W/mail.txt"
 fi
@@ -583,7 +618,9 @@ EOX
 	echo "delivery) into the synthetic stores of $(commas "$N") keys. onak-mail.pl spools"
 	echo "each mail and handles the spool under a lock; the clock runs until"
 	echo "its spool is empty. onak-mail.pl answers no GET (it ignores it)."
-	echo "Replies go to /bin/cat."
+	echo "keymail serve: the same kind of stream (its own new keys) over its"
+	echo "LMTP socket, 4 workers, 4 sessions at once (tests/lmtp-client.py);"
+	echo "failed: mails without a 250 reply. Replies go to /bin/cat."
 	echo
 	echo "| robot | seconds | mails/s | CPU s (robot's processes) | failed | / onak |"
 	echo "|---|---|---|---|---|---|"
