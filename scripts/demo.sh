@@ -79,9 +79,11 @@ done
 # ---- owners in control: the same key on a trusted server ----------------
 echo
 echo "#################### a second database, policy = trusted"
+# A new database on every run: a key claimed by an earlier run would be
+# published from the start and the claim would not show.
 admin="${conn% dbname=*} dbname=postgres"
-psql "$admin" -qAtc "select 1 from pg_database where datname = 'keymail_trusted'" |
-    grep -q 1 || psql "$admin" -qAtc "create database keymail_trusted" >/dev/null
+psql "$admin" -qAtc "drop database if exists keymail_trusted" >/dev/null
+psql "$admin" -qAtc "create database keymail_trusted" >/dev/null
 sed -e "s|^database = .*|database = ${conn% dbname=*} dbname=keymail_trusted|" \
     "$D/keymail.conf" >"$D/trusted.conf"
 echo "policy = trusted" >>"$D/trusted.conf"
