@@ -71,13 +71,16 @@ check_eq "too new: reason" "$_why" "refused: signed in the future"
 # An armor header other than Hash:.
 sed '1a Comment: added' "$T/good.txt" >"$T/hdr.txt"
 refused "extra armor header" "$T/hdr.txt"
+check_eq "extra armor header: reason" "$_why" "refused: armor header other than Hash: in the signed block"
 # Two signatures (two signers at once).
 own_gpg "$H" --local-user "$O" --local-user "$X" --clearsign --output "$T/two.txt" \
     "$T/block.txt" 2>/dev/null
 refused "two signatures" "$T/two.txt"
+check_eq "two signatures: reason" "$_why" "refused: not exactly one signature"
 # Two blocks in one mail.
 cat "$T/good.txt" "$T/good.txt" >"$T/twice.txt"
 refused "two blocks" "$T/twice.txt"
+check_eq "two blocks: reason" "$_why" "refused: more than one signed block in the message"
 
 # ---- replay, order, redelivery ------------------------------------------------
 OWN_TIME=$((NOW - 7200)) own_block "$H" "$O" SHOW >"$T/s1.txt"
