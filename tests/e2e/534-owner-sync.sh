@@ -68,11 +68,13 @@ check_eq "O's copy: its two self-signatures (user ID, subkey)" "$(grep -c "keyid
 check_eq "b's copy: no certification by T" \
     "$(gpg --with-colons --import-options show-only --import "$T/has.asc" 2>/dev/null |
     awk -F: -v k="$(kid "$TP")" '$1 == "sig" && $5 == k' | wc -l)" 0
-n0=$(wc -l <"$T/router.log")
 # The held certification again: still held, nothing leaves.
 mail_a ADD "$T/o-t.asc"
 sync_until_quiet a b
 check_eq "a held certification never leaves" "$(sent_from_a)" "$O"
+packets "$O" >"$T/o2.pk"
+check "O's newest copy read back" grep -q '^:public key packet:' "$T/o2.pk"
+check_eq "O's newest copy: still no certification by T" "$(grep -c "keyid $(kid "$TP")\$" "$T/o2.pk")" 0
 check_eq "held: one item at a" "$(sync_psql a 'select count(*) from held')" 1
 
 # U gains a key revocation: the revocation-only copy leaves.
