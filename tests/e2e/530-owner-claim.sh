@@ -5,7 +5,8 @@
 # aside); an unsigned SHOW gets a challenge that gpg --decrypt reads; its
 # CONFIRM publishes the key, which GET returns and GnuPG imports into a
 # fresh keyring; signed HIDE and SHOW (gpg --clearsign) work at once for
-# every key type; a token works once and never appears in a Subject.
+# every key type, and a hidden key is answered for as one never stored; a
+# token works once and never appears in a Subject.
 . "$KM_TOP/tests/lib.sh"
 . "$KM_TOP/tests/owner-lib.sh"
 command -v gpg >/dev/null || { notok "gpg not installed"; km_done; exit 1; }
@@ -56,19 +57,27 @@ db2=km_own530b_$$
 psql "$KM_TEST_PG dbname=postgres" -qAtc "create database $db2" >/dev/null
 sed "s|^database = .*|database = $KM_TEST_PG dbname=$db2|" "$T/keymail.conf" >"$T/never.conf"
 KEYMAIL_CONF=$T/never.conf "$KEYMAIL" initdb >/dev/null 2>&1
-for q in "GET $F_rsa" "GET 0x$(echo "$F_ed" | cut -c25-40)" "INDEX Owner p256" \
-    "VERBOSE INDEX dsa@owner.example" "SIGNERS $F_p256"; do
-	km_mail "$T/probe.eml" "$q"
-	n0=$(nreplies)
-	km_filter "$T/probe.eml"
-	a=$(own_nth 1)
-	KEYMAIL_CONF=$T/never.conf "$KEYMAIL" filter <"$T/probe.eml"
-	b=$(own_nth 1)
-	check "two replies for '$q'" [ "$(nreplies)" -eq $((n0 + 2)) ]
-	own_normal "$a" >"$T/a.norm"
-	own_normal "$b" >"$T/b.norm"
-	check "absent-alike: '$q' answered as for a key never stored" cmp -s "$T/a.norm" "$T/b.norm"
-done
+# absent_alike WHAT SUBJECT...: each Subject gets from us byte for byte the
+# reply the database that never held a key gives.
+absent_alike() {
+	_what=$1
+	shift
+	for q in "$@"; do
+		km_mail "$T/probe.eml" "$q"
+		n0=$(nreplies)
+		km_filter "$T/probe.eml"
+		a=$(own_nth 1)
+		KEYMAIL_CONF=$T/never.conf "$KEYMAIL" filter <"$T/probe.eml"
+		b=$(own_nth 1)
+		check "two replies for '$q'" [ "$(nreplies)" -eq $((n0 + 2)) ]
+		own_normal "$a" >"$T/a.norm"
+		own_normal "$b" >"$T/b.norm"
+		check "absent-alike: '$q' ($_what) answered as for a key never stored" \
+		    cmp -s "$T/a.norm" "$T/b.norm"
+	done
+}
+absent_alike unclaimed "GET $F_rsa" "GET 0x$(echo "$F_ed" | cut -c25-40)" "INDEX Owner p256" \
+    "VERBOSE INDEX dsa@owner.example" "SIGNERS $F_p256"
 
 # ---- the challenge path: SHOW, decrypt, CONFIRM, GET ---------------------
 for k in $KINDS; do
@@ -117,6 +126,13 @@ for k in $KINDS; do
 	own_get "$f" "$T/again-$k.asc"
 	check_eq "shown again $k" "$(own_uids "$T/again-$k.asc")" "Owner $k <$k@owner.example>"
 done
+
+# Absent-alike for a claimed key its owner HIDes.
+own_block "$H" "$F_rsa" HIDE >"$T/hide.txt"
+own_send "HIDE $F_rsa" "$T/hide.txt"
+check_eq "signed HIDE rsa again" "$(reply_subject "$reply")" "Your command, HIDE $F_rsa"
+absent_alike hidden "GET $F_rsa" "GET 0x$(echo "$F_rsa" | cut -c25-40)" "INDEX Owner rsa" \
+    "VERBOSE INDEX rsa@owner.example" "MGET rsa@owner" "SIGNERS $F_rsa"
 
 # A sign-only key cannot get a challenge, and says so.
 S=$(own_genkey "$H" sign "Signer only <sign@owner.example>")
