@@ -145,6 +145,22 @@ check "sign-only: told to sign" grep -q 'cannot receive encrypted mail' "$T/body
 own_block "$H" "$S" SHOW >"$T/s.txt"
 own_send "SHOW $S" "$T/s.txt"
 check_eq "sign-only signed SHOW" "$(reply_subject "$reply")" "Your command, SHOW $S"
+# HELD of a key that cannot encrypt: unsigned refused, signed answered in
+# clear (owner-control.md 7.3).
+own_send "HELD $S"
+check_eq "sign-only unsigned HELD" "$(reply_subject "$reply")" "Your command, HELD $S, failed"
+decoded_body "$reply" >"$T/body.txt"
+check "sign-only HELD: told to sign" grep -q 'send HELD signed' "$T/body.txt"
+own_block "$H" "$S" HELD >"$T/h.txt"
+own_send "HELD $S" "$T/h.txt"
+check_eq "sign-only signed HELD" "$(reply_subject "$reply")" "Your command, HELD $S"
+decoded_body "$reply" >"$T/held.txt"
+check "signed HELD: no PGP MESSAGE" sh -c "! grep -q 'BEGIN PGP MESSAGE' '$T/held.txt'"
+check_eq "signed HELD in clear: fingerprint" "$(grep '^fingerprint: ' "$T/held.txt")" "fingerprint: $S"
+check_eq "signed HELD in clear: state" "$(grep '^state: ' "$T/held.txt")" "state: visible"
+check_eq "signed HELD in clear: nothing held" "$(grep -c '^held: ' "$T/held.txt")" 0
+sed -n '/^-----BEGIN PGP PUBLIC KEY BLOCK-----$/,/^-----END PGP PUBLIC KEY BLOCK-----$/p' "$T/held.txt" >"$T/held.asc"
+check_eq "signed HELD in clear: the key" "$(own_uids "$T/held.asc")" "Signer only <sign@owner.example>"
 # A fingerprint not stored.
 own_send "SHOW 0123456789ABCDEF0123456789ABCDEF01234567"
 check_eq "SHOW of a key not stored" "$(reply_subject "$reply")" \
