@@ -5,7 +5,8 @@
 # new user ID is held until ACCEPTed by the key's own fingerprint; a newer
 # self-signature (gpg --quick-set-expire) is published at once; REPLACE
 # with a user ID left out (gpg --export-filter) removes it for good (an
-# upload of the full key does not bring it back); a key revocation is
+# upload of the full key does not bring it back, an unsigned REPLACE with
+# it does); a REPLACE of a key not stored claims it; a key revocation is
 # published at once, and a hidden revoked key answers GET by fingerprint
 # with its revocation-only copy (gpg --list-packets).
 . "$KM_TOP/tests/lib.sh"
@@ -144,6 +145,24 @@ check_eq "full key uploaded again: work user ID still out" "$(own_uids "$T/g8.as
 own_send "HELD $O"
 own_decrypt "$H" "$reply" >"$T/held4.txt"
 check_eq "suppressed user ID not held either" "$(grep -c '^held: ' "$T/held4.txt")" 0
+# Unsigned REPLACE: the key in the body, a challenge, CONFIRM; what it
+# holds leaves the suppressed set.
+own_send "REPLACE $O" "$T/o4.asc"
+check_eq "unsigned REPLACE: challenge" "$(reply_subject "$reply")" "Your command, REPLACE $O, needs confirmation"
+tok=$(own_challenge_token "$H" "$reply")
+own_send "CONFIRM $tok"
+check_eq "CONFIRM REPLACE" "$(reply_subject "$reply")" "Your command, CONFIRM"
+own_get "$O" "$T/g8b.asc"
+check_eq "REPLACE with the full key: work user ID back" "$(own_uids "$T/g8b.asc" | tr '\n' '|')" \
+    "Owner One <one@owner.example>|Owner One Work <work@owner.example>|"
+# REPLACE of a key not stored: one signed mail submits and claims it.
+N=$(own_genkey "$H" ed "New Owner <new@owner.example>")
+own_export "$H" "$N" "$T/n.asc"
+OWN_KEYFILE=$T/n.asc own_block "$H" "$N" REPLACE SHOW >"$T/b.txt"
+own_send "REPLACE $N SHOW" "$T/b.txt"
+check_eq "REPLACE of a key not stored" "$(reply_subject "$reply")" "Your command, REPLACE $N SHOW"
+own_get "$N" "$T/gn.asc"
+check_eq "submitted, claimed and shown by one mail" "$(own_uids "$T/gn.asc")" "New Owner <new@owner.example>"
 
 # ---- revocations: published at once; revocation-only copies ------------------
 own_block "$H" "$P" HIDE >"$T/b.txt"
