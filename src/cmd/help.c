@@ -25,7 +25,9 @@
  * max_reply_keys and max_last_reply_keys). A line that is exactly
  * "$if peers", "$else" or "$endif" keeps the lines between them only when
  * peers are (or, after $else, are not) configured: the text must not
- * promise that keys are passed on when nothing passes them on.
+ * promise that keys are passed on when nothing passes them on. "$if open"
+ * does the same for policy = open: "every key sent here is public" is
+ * true only there (owner-control.md 2).
  *
  * An unknown command gets cmd_unknown's few lines, never the help text:
  * every spam the robot address receives is an unknown command, sent
@@ -118,19 +120,22 @@ static void
 substitute(const struct conf *c, const char *text, struct buf *out)
 {
 	const char *p = text;
-	bool keep = true, at_bol = true;
+	bool keep = true, cond = true, at_bol = true;
 
 	while (*p) {
 		const char *d;
 
 		if (at_bol && *p == '$') {
-			/* $if peers / $else / $endif: a line of its own */
-			if (line_is(p, "$if peers") || line_is(p, "$else") ||
-			    line_is(p, "$endif")) {
+			/* $if peers|open / $else / $endif: a line of its own */
+			if (line_is(p, "$if peers") || line_is(p, "$if open") ||
+			    line_is(p, "$else") || line_is(p, "$endif")) {
 				if (line_is(p, "$if peers"))
-					keep = c->npeers > 0;
+					keep = cond = c->npeers > 0;
+				else if (line_is(p, "$if open"))
+					keep = cond =
+					    c->policy == CONF_POLICY_OPEN;
 				else if (line_is(p, "$else"))
-					keep = c->npeers == 0;
+					keep = !cond;
 				else
 					keep = true;
 				p += strcspn(p, "\n");

@@ -25,6 +25,10 @@ decoded_body "$reply" >"$T/add.txt"
 check "open ADD reports counts" grep -q 'New public keys added: 3' "$T/add.txt"
 
 # ---- open mode ------------------------------------------------------------------
+own_send HELP
+decoded_body "$reply" >"$T/help.txt"
+check "open: HELP says every key is public" grep -q '^Every key sent to this server is public' "$T/help.txt"
+check "open: HELP names the policy" grep -q '^This server runs in policy "open".$' "$T/help.txt"
 own_get "$B" "$T/gb.asc"
 check_eq "open: B published" "$(own_uids "$T/gb.asc")" "Bystander <by@owner.example>"
 own_block "$H" "$C" HIDE >"$T/x.txt"
@@ -81,6 +85,10 @@ check "keymail check: the policy agrees" grep -q 'ok *policy trusted, as the dat
 "$KEYMAIL" filter <"$T/g.eml"
 check_eq "the deferred mail goes through" "$?" 0
 check_eq "B (no owner) is unclaimed now" "$(reply_subject "$(own_nth 1)")" "Your command, GET $B, failed"
+own_send HELP "" "Helpseeker <help@example.org>"
+decoded_body "$reply" >"$T/help.txt"
+check "trusted: HELP names the policy" grep -q '^This server runs in policy "trusted".$' "$T/help.txt"
+check "trusted: HELP does not say every key is public" sh -c "! grep -q 'Every key sent to this server is public' '$T/help.txt'"
 own_get "$A" "$T/ga.asc"
 check_eq "A (its owner acted) stays published" "$(own_uids "$T/ga.asc")" "Acting Owner <act@owner.example>"
 own_send "GET $C"
