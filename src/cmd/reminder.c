@@ -151,7 +151,10 @@ owner_expiry_reminders(struct cmd_ctx *ctx, size_t budget,
 		}
 		pgp_key_free(k);
 	}
-	qsort(due, n, sizeof(*due), due_cmp);
+	/* qsort wants a non-null base even for 0 elements (due is NULL
+	 * when no key has a notify address; UBSan: nonnull-attribute). */
+	if (n > 1)
+		qsort(due, n, sizeof(*due), due_cmp);
 	for (i = 0; i < n && st == STORE_OK && mails < budget; i++) {
 		st = store_reminder_sent(ctx->store, due[i].nk->key_id,
 		    (int64_t)due[i].due, false, &sent);
