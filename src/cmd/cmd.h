@@ -137,7 +137,8 @@ void cmd_limit_reason(const struct cmd_ctx *ctx, char *why, size_t whylen);
  * not public finds its revocation-only copy, if it has one.
  * *found: CMD_FIND_FOUND (keys in out, newest created first; caller
  * frees with store_keys_free), CMD_FIND_NONE (out empty; r->body says "No
- * matching keys"), CMD_FIND_ERROR (a user error: too short or long,
+ * matching keys", or in verified mode, for text that is no complete
+ * address, that only addresses are searched), CMD_FIND_ERROR (a user error: too short or long,
  * malformed ID, too many matches; r->body says why in words, r->suffix
  * is set). Returns the store status (STORE_OK unless the store failed;
  * then nothing is to be answered).

@@ -152,7 +152,11 @@ find_keys(struct cmd_ctx *ctx, const char *arg, unsigned flags, struct store_key
 			r->suffix = ", failed";
 			buf_puts(&r->body, "This server finds keys by complete e-mail "
 			    "address only (or by key ID\nor fingerprint).\n");
-			return CMD_FIND_ERROR;
+			/* Not found rather than a user error: server.md 5.8
+			 * wants 404 for any other text over HKP and VKS (a
+			 * 400 would tell a search apart from a miss); mail
+			 * answers ", failed" with this text either way. */
+			return CMD_FIND_NONE;
 		}
 	} else switch (ks.kind) {
 	case KEYSPEC_BAD:
