@@ -18,18 +18,10 @@
 #include "pgp/check_internal.h"
 #include "pgp/internal.h"
 #include "pgp/pgp.h"
+#include "util/be.h"
 
 #define SHA1_CUTOFF	1672531200u	/* 2023-01-01T00:00:00Z */
 #define FUTURE_SLACK	86400		/* clock skew forgiven (s) */
-
-static void
-be32(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* ---- hashed subpackets the parser does not summarise ----------------- */
 
@@ -73,7 +65,7 @@ put_key(struct pgp_hash *h, bool v6, const struct pgp_packet *p)
 
 	if (v6) {
 		hdr[0] = 0x9B;
-		be32(hdr + 1, p->len);
+		be_put32(hdr + 1, p->len);
 		pgp_hash_write(h, hdr, 5);
 	} else {
 		hdr[0] = 0x99;
@@ -179,7 +171,7 @@ chk_digest(struct check *c, struct pgp_sig *s, const struct pgp_packet *comp,
 		pgp_hash_write(h, comp->body, comp->len);
 	} else if (comp != NULL) {
 		hdr[0] = comp->tag == PGP_TAG_UID ? 0xB4 : 0xD1;
-		be32(hdr + 1, comp->len);
+		be_put32(hdr + 1, comp->len);
 		pgp_hash_write(h, hdr, 5);
 		pgp_hash_write(h, comp->body, comp->len);
 	}
@@ -190,7 +182,7 @@ chk_digest(struct check *c, struct pgp_sig *s, const struct pgp_packet *comp,
 		pgp_hash_write(h, b->body, hend);
 		hdr[0] = s->version;
 		hdr[1] = 0xFF;
-		be32(hdr + 2, hend);
+		be_put32(hdr + 2, hend);
 		pgp_hash_write(h, hdr, 6);
 	}
 	*dlen = pgp_hash_final(h, d);

@@ -21,6 +21,7 @@
 #include "pgp/crypto.h"
 #include "pgp/encrypt.h"
 #include "pgp/pgp.h"
+#include "util/be.h"
 #include "util/buf.h"
 #include "util/secret.h"
 #include "util/utf8.h"
@@ -70,22 +71,6 @@ crypto_status(int rc)
 	    rc == PGP_CRYPTO_BAD_KEY ? PGP_ENC_BAD_KEY_MATERIAL : PGP_ENC_FAIL;
 }
 
-static void
-be32(uint8_t *p, uint64_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void
-be64(uint8_t *p, uint64_t v)
-{
-	be32(p, v >> 32);
-	be32(p + 4, v & 0xffffffffu);
-}
-
 /* One packet in the OpenPGP (new) format, shortest definite length
  * (RFC 9580 4.2.1). */
 static enum pgp_enc_status
@@ -104,7 +89,7 @@ put_packet(struct buf *out, uint8_t tag, const uint8_t *body, size_t len)
 		h[n++] = (uint8_t)(len - 192);
 	} else {
 		h[n++] = 0xff;
-		be32(h + n, len);
+		be_put32(h + n, len);
 		n += 4;
 	}
 	if (buf_append(out, h, n) == -1 || buf_append(out, body, len) == -1) {
@@ -258,7 +243,7 @@ pkesk_ecdh(const struct pgp_enc_recipient *r, const uint8_t *m, size_t mlen,
 	st = PGP_ENC_FAIL;
 	if ((h = pgp_hash_open(r->kdf_hash)) == NULL)
 		goto out;
-	be32(hdr, 1);
+	be_put32(hdr, 1);
 	pgp_hash_write(h, hdr, 4);
 	pgp_hash_write(h, shared, size);
 	hdr[0] = (uint8_t)r->oidlen;
@@ -482,7 +467,7 @@ pgp_enc_seipd2(int cipher, int aead, int chunk_octet, const uint8_t *sk,
 	p = body + off;
 	for (i = 0; i < nchunks; i++) {
 		n = innerlen - i * chunk < chunk ? innerlen - i * chunk : chunk;
-		be64(nonce + ivlen, i);
+		be_put64(nonce + ivlen, i);
 		if (pgp_crypto_aead_encrypt(cipher, aead, mk, nonce, noncelen,
 		    hdr, sizeof(hdr), inner + i * chunk, n, p, p + n) !=
 		    PGP_CRYPTO_OK)
@@ -490,9 +475,9 @@ pgp_enc_seipd2(int cipher, int aead, int chunk_octet, const uint8_t *sk,
 		p += n + TAG_LEN;
 	}
 	/* final tag over the empty string, with the total length */
-	be64(nonce + ivlen, nchunks);
+	be_put64(nonce + ivlen, nchunks);
 	memcpy(aad, hdr, sizeof(hdr));
-	be64(aad + sizeof(hdr), innerlen);
+	be_put64(aad + sizeof(hdr), innerlen);
 	if (pgp_crypto_aead_encrypt(cipher, aead, mk, nonce, noncelen, aad,
 	    sizeof(aad), NULL, 0, p, p) != PGP_CRYPTO_OK)
 		goto out;

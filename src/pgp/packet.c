@@ -13,6 +13,7 @@
 
 #include "pgp/internal.h"
 #include "pgp/pgp.h"
+#include "util/be.h"
 #include "util/rd.h"
 #include "util/xalloc.h"
 
@@ -364,22 +365,6 @@ material_parse(struct rd *r, struct pgp_pubkey *pk)
 	}
 }
 
-static void
-put_u16(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put_u32(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* v4: SHA-1 over 0x99, 2-octet length, body; key ID = last 8 octets.
  * v5: SHA-256 over 0x9a, 4-octet length, body; v6: the same with 0x9b;
  * key ID = first 8 octets (RFC 9580 5.5.4). */
@@ -394,14 +379,14 @@ fingerprint(struct pgp_pubkey *pk, const uint8_t *body, size_t len)
 		if (len > 0xffff)
 			return -1;
 		pre[0] = 0x99;
-		put_u16(pre + 1, len);
+		be_put16(pre + 1, len);
 		h = pgp_hash_open(PGP_HASH_SHA1);
 		n = 3;
 	} else {
 		if (len > 0xffffffffu)
 			return -1;
 		pre[0] = pk->version == 5 ? 0x9a : 0x9b;
-		put_u32(pre + 1, len);
+		be_put32(pre + 1, len);
 		h = pgp_hash_open(PGP_HASH_SHA256);
 		n = 5;
 	}

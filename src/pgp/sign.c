@@ -20,16 +20,8 @@
 #include "pgp/clearsign.h"
 #include "pgp/internal.h"
 #include "pgp/pgp.h"
+#include "util/be.h"
 #include "util/rd.h"
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* An MPI of a 32-octet big-endian number: leading zero octets dropped,
  * the bit count of what is left (RFC 9580 3.2). */
@@ -70,7 +62,7 @@ pgp_sign_ed25519(const struct pgp_ed25519_signer *k, uint8_t sigtype,
 	n += 2;				/* hashed length, below */
 	body[n++] = 5;			/* Signature Creation Time */
 	body[n++] = 2;
-	put32(body + n, when);
+	be_put32(body + n, when);
 	n += 4;
 	if (key_flags >= 0) {
 		body[n++] = 2;		/* Key Flags */
@@ -98,7 +90,7 @@ pgp_sign_ed25519(const struct pgp_ed25519_signer *k, uint8_t sigtype,
 	pgp_hash_write(h, body, hend);
 	trailer[0] = 4;
 	trailer[1] = 0xff;
-	put32(trailer + 2, (uint32_t)hend);
+	be_put32(trailer + 2, (uint32_t)hend);
 	pgp_hash_write(h, trailer, 6);
 	if (pgp_hash_final(h, d) != 64)
 		return -1;

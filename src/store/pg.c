@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/be.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 #include "store/pg_internal.h"
@@ -200,15 +201,6 @@ pg_retry_pause(int attempt)
 
 /* ---- binary array parameters -------------------------------------------- */
 
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 void
 barr_init(struct barr *a, Oid elem)
 {
@@ -226,7 +218,7 @@ barr_add(struct barr *a, const void *p, size_t len)
 {
 	uint8_t l[4];
 
-	put_be32(l, (uint32_t)len);
+	be_put32(l, (uint32_t)len);
 	(void)buf_append(&a->b, l, 4);
 	(void)buf_append(&a->b, p, len);
 	a->n++;
@@ -237,7 +229,7 @@ barr_null(struct barr *a)
 {
 	uint8_t l[4];
 
-	put_be32(l, 0xffffffffu);
+	be_put32(l, 0xffffffffu);
 	(void)buf_append(&a->b, l, 4);
 	a->nulls = true;
 	a->n++;
@@ -248,8 +240,8 @@ barr_int8(struct barr *a, int64_t v)
 {
 	uint8_t x[8];
 
-	put_be32(x, (uint32_t)((uint64_t)v >> 32));
-	put_be32(x + 4, (uint32_t)v);
+	be_put32(x, (uint32_t)((uint64_t)v >> 32));
+	be_put32(x + 4, (uint32_t)v);
 	barr_add(a, x, 8);
 }
 
@@ -258,7 +250,7 @@ barr_int4(struct barr *a, uint32_t v)
 {
 	uint8_t x[4];
 
-	put_be32(x, v);
+	be_put32(x, v);
 	barr_add(a, x, 4);
 }
 
@@ -285,11 +277,11 @@ p_barr(struct params *p, Oid arrtype, struct barr *a)
 {
 	uint8_t *h = a->b.data;
 
-	put_be32(h, 1);
-	put_be32(h + 4, a->nulls ? 1 : 0);
-	put_be32(h + 8, a->elem);
-	put_be32(h + 12, a->n);
-	put_be32(h + 16, 1);
+	be_put32(h, 1);
+	be_put32(h + 4, a->nulls ? 1 : 0);
+	be_put32(h + 8, a->elem);
+	be_put32(h + 12, a->n);
+	be_put32(h + 16, 1);
 	p_add(p, arrtype, a->b.data, a->b.len, 1);
 }
 
