@@ -562,27 +562,34 @@ put_part(struct buf *out, const char *bnd, const char *type,
 
 /* ---- the reply ------------------------------------------------------- */
 
+/* The right side of our Message-ID: the given domain, else the one of
+ * from, reduced to letters, digits, dots and hyphens. */
+static void
+msgid_dom(const char *given, const char *from, char *dom, size_t domlen)
+{
+	const char *at = given && *given ? given :
+	    (strchr(from, '@') ? strchr(from, '@') + 1 : "");
+	size_t n = 0;
+
+	for (; *at && n + 1 < domlen; at++)
+		if ((*at >= 'a' && *at <= 'z') || (*at >= 'A' && *at <= 'Z') ||
+		    (*at >= '0' && *at <= '9') || *at == '.' || *at == '-')
+			dom[n++] = *at;
+	dom[n] = '\0';
+	if (n == 0)
+		snprintf(dom, domlen, "localhost");
+}
+
 int
 mail_reply_build(const struct mail_reply *r, struct buf *out)
 {
 	char *from = addr_clean(r->from), *to = addr_clean(r->to);
 	char bnd[64], rnd[33], dom[256];
 	const char *intro = r->intro ? r->intro : "";
-	const char *at;
-	size_t n = 0, tries;
+	size_t tries;
 	int bad = 0;
 
-	/* Our Message-ID's right side: the configured domain, else our
-	 * address's domain, kept to hostname characters. */
-	at = r->msgid_domain && *r->msgid_domain ? r->msgid_domain :
-	    (strchr(from, '@') ? strchr(from, '@') + 1 : "");
-	for (; *at && n + 1 < sizeof(dom); at++)
-		if ((*at >= 'a' && *at <= 'z') || (*at >= 'A' && *at <= 'Z') ||
-		    (*at >= '0' && *at <= '9') || *at == '.' || *at == '-')
-			dom[n++] = *at;
-	dom[n] = '\0';
-	if (n == 0)
-		snprintf(dom, sizeof(dom), "localhost");
+	msgid_dom(r->msgid_domain, from, dom, sizeof(dom));
 
 	/* A boundary that occurs in a part would cut it short; with 128
 	 * random bits this is paranoia, but cheap paranoia. */
@@ -676,24 +683,6 @@ armor_ok(const char *s, size_t len)
 			return 0;
 	}
 	return 1;
-}
-
-/* The right side of our Message-ID: the given domain, else the one of
- * from, reduced to letters, digits, dots and hyphens. */
-static void
-msgid_dom(const char *given, const char *from, char *dom, size_t domlen)
-{
-	const char *at = given && *given ? given :
-	    (strchr(from, '@') ? strchr(from, '@') + 1 : "");
-	size_t n = 0;
-
-	for (; *at && n + 1 < domlen; at++)
-		if ((*at >= 'a' && *at <= 'z') || (*at >= 'A' && *at <= 'Z') ||
-		    (*at >= '0' && *at <= '9') || *at == '.' || *at == '-')
-			dom[n++] = *at;
-	dom[n] = '\0';
-	if (n == 0)
-		snprintf(dom, domlen, "localhost");
 }
 
 /* A session ID as we write it: 16 lower-case hex digits. */
