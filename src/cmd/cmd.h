@@ -197,6 +197,9 @@ void cmd_unknown(struct cmd_ctx *ctx, struct cmd_result *r);
 char *cmd_intro(const struct cmd_ctx *ctx);
 /* keymail's version ("0.1"). Static. */
 const char *cmd_version(void);
+/* The right side of the Message-IDs we write: the domain of address
+ * (conf's address), "localhost" if it has none. Points into address. */
+const char *cmd_msgid_domain(const char *address);
 
 /* ---- setup_check.c: keymail check ------------------------------------ */
 

@@ -109,3 +109,11 @@ cmd_intro(const struct cmd_ctx *ctx)
 	    c->server_name ? c->server_name : c->address, c->address, KM_VERSION,
 	    c->maintainer ? c->maintainer : c->address);
 }
+
+const char *
+cmd_msgid_domain(const char *address)
+{
+	const char *at = strrchr(address, '@');
+
+	return at && at[1] ? at + 1 : "localhost";
+}

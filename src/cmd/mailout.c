@@ -149,14 +149,6 @@ owner_token_block(const struct cmd_ctx *ctx, const struct owner_token_fields *f,
 	    addr, f->token);
 }
 
-static const char *
-msgid_domain(const char *address)
-{
-	const char *at = strrchr(address, '@');
-
-	return at && at[1] ? at + 1 : "localhost";
-}
-
 void
 cmd_mail_send(const struct cmd_ctx *ctx, const struct cmd_mail *m, bool *sent)
 {
@@ -178,7 +170,7 @@ cmd_mail_send(const struct cmd_ctx *ctx, const struct cmd_mail *m, bool *sent)
 	rep.body_len = m->part2 ? strlen(m->part2) : 0;
 	rep.body_type = m->part2_type ? m->part2_type : "text/plain";
 	rep.body_charset = m->part2_charset;
-	rep.msgid_domain = msgid_domain(c->address);
+	rep.msgid_domain = cmd_msgid_domain(c->address);
 	rep.generated = true;
 	buf_init(&mail, c->max_reply_size + 64 * 1024);
 	if (mail_reply_build(&rep, &mail) < 0)

@@ -257,14 +257,6 @@ unknown_silenced(const struct conf *c, const struct mail_msg *m)
 
 /* ---- the reply --------------------------------------------------------- */
 
-static const char *
-msgid_domain(const char *address)
-{
-	const char *at = strrchr(address, '@');
-
-	return at && at[1] ? at + 1 : "localhost";
-}
-
 /* What a reply was counted under, to take it back if it is not sent. */
 struct reply_quota {
 	char *keys[3];
@@ -400,7 +392,7 @@ send_reply(const struct conf *c, struct pipeline_db *db, const struct cmd_ctx *c
 	rep.body_len = r->body.len;
 	rep.body_type = r->body_type;
 	rep.body_charset = r->body_charset;
-	rep.msgid_domain = msgid_domain(c->address);
+	rep.msgid_domain = cmd_msgid_domain(c->address);
 	out->status = PIPELINE_DONE;
 	buf_init(&mail, c->max_reply_size + 64 * 1024);
 	if (mail_reply_build(&rep, &mail) < 0) {

@@ -145,14 +145,6 @@ rs_scan(struct rrun *r, const uint8_t salt[16], uint32_t m, bool keep,
 
 /* ---- control records ------------------------------------------------ */
 
-static const char *
-msgid_domain(const char *address)
-{
-	const char *at = strrchr(address, '@');
-
-	return at && at[1] ? at + 1 : "localhost";
-}
-
 static int
 build_mail(const struct rrun *r, const struct rpeer *p,
     const struct store_recon_session *ss, struct buf *out)
@@ -167,7 +159,7 @@ build_mail(const struct rrun *r, const struct rpeer *p,
 	mr.type = recon_type_name(ss->out_type);
 	mr.sid = sid;
 	mr.date = r->now;
-	mr.msgid_domain = msgid_domain(r->ctx->conf->address);
+	mr.msgid_domain = cmd_msgid_domain(r->ctx->conf->address);
 	mr.record = ss->out_record.data;
 	mr.len = ss->out_record.len;
 	return mail_recon_build(&mr, out);
@@ -408,7 +400,7 @@ send_batch(struct rrun *r, const struct rpeer *p, uint64_t sid,
 	mi.from = c->address;
 	mi.to = p->addr;
 	mi.this_site = c->this_site ? c->this_site : c->address;
-	mi.msgid_domain = msgid_domain(c->address);
+	mi.msgid_domain = cmd_msgid_domain(c->address);
 	mi.recon_sid = sidhex;
 	if (pgp_armor_encode(bin->data, bin->len, &armor) == 0) {
 		mi.armor = (const char *)armor.data;

@@ -144,14 +144,6 @@ sync_key_for_profile(const uint8_t *data, size_t len, int prof,
 	return rc;
 }
 
-static const char *
-msgid_domain(const char *address)
-{
-	const char *at = strrchr(address, '@');
-
-	return at && at[1] ? at + 1 : "localhost";
-}
-
 /* The armored key for profile prof, made once per entry. */
 static struct prepared *
 prepare(struct cmd_ctx *ctx, const struct store_sync_entry *e,
@@ -190,7 +182,7 @@ send_one(struct cmd_ctx *ctx, const struct store_sync_entry *e,
 	mi.sent = e->seen;
 	mi.nsent = e->nseen;
 	mi.this_site = c->this_site ? c->this_site : c->address;
-	mi.msgid_domain = msgid_domain(c->address);
+	mi.msgid_domain = cmd_msgid_domain(c->address);
 	mi.armor = (const char *)p->armor.data;
 	mi.armor_len = p->armor.len;
 	buf_init(&msg, 0);
