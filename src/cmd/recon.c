@@ -22,6 +22,10 @@
  *
  * Time is the reading of cmd_recon_clock(), once per run (tests move it
  * with faketime or KEYMAIL_NOW).
+ *
+ * Input: the configuration (trusted) and the store's session state (our
+ * own records; peers' records were checked by recon_mail.c before they
+ * were stored). Memory: everything a step loads is freed within it.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,6 +15,10 @@
  * The worker stops accepting when told to stop (SIGTERM, the master
  * gone) or after serve_max_requests requests, answers the requests
  * already received, and returns when no connection is left.
+ *
+ * Untrusted input: every request (serve/hkp.c and serve/form.c check
+ * it). Memory: a response is freed once sent; the HTTP server, database
+ * handles and counters are the worker's until it returns.
  */
 #include <errno.h>
 #include <poll.h>

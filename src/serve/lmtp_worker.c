@@ -21,7 +21,9 @@
  * connection is never cut between messages; then the worker exits.
  *
  * Untrusted input: everything read from the socket (serve/lmtp.c checks
- * the dialogue, the pipeline the message).
+ * the dialogue, the pipeline the message). Memory: one session's state
+ * machine is freed when the session ends; the database handles are the
+ * worker's until it returns.
  */
 #include <errno.h>
 #include <poll.h>

@@ -13,6 +13,10 @@
  * and sockets), hkp_worker.c and hkp_db.c (HKP through net/http.h, routes
  * in hkp.c), lmtp_worker.c (LMTP sessions, dialogue in lmtp.c), rate.c
  * and client.c (per-address limits), form.c (form decoding).
+ *
+ * Untrusted input: every octet a client sends (each file says how it is
+ * checked). Memory: serve_run() frees what it made before it returns, in
+ * the master and in each worker.
  */
 #ifndef KM_SERVE_SERVE_H
 #define KM_SERVE_SERVE_H

@@ -1,5 +1,8 @@
 /*
  * util/hex.h - reading hex digits (key IDs, %-escapes). Pure.
+ *
+ * Input may be untrusted (any int, EOF included, is answered). Nothing
+ * is allocated.
  */
 #ifndef KM_UTIL_HEX_H
 #define KM_UTIL_HEX_H
