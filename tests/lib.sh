@@ -14,6 +14,11 @@ PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 SHARED_KEYS=$KM_TOP/../shared/testdata/keys
 T=$(mktemp -d "$KM_TMP/t.XXXXXX")
 chmod 755 "$T"
+# KM_ID: this test's own suffix for database names, unique in the run
+# (the hex of $T's mktemp letters: $T lives until the run ends). The pid
+# ($$) is not: a long run (make asan) wraps pid_max, and a later script
+# that got an earlier one's pid found its database already there.
+KM_ID=$(basename "$T" | cut -c3- | od -An -tx1 | tr -d ' \n')
 # keymail refuses to run as root. When the tests run as root (CI's
 # `make check`), $KEYMAIL runs the binary as the unprivileged system user
 # "keymail" (scripts/pg.sh makes it too): the binary and the help texts
@@ -66,7 +71,7 @@ km_done() {
 # km_newdb NAME: a fresh database in the run's server; writes $T/keymail.conf
 # (sendmail = a capture script unless km_smtp_start was called) and runs initdb.
 km_newdb() {
-	db=km_$1_$$
+	db=km_$1_$KM_ID
 	[ -n "$KM_TEST_PG" ] || { notok "no PostgreSQL server for this run"; km_done; exit 1; }
 	psql "$KM_TEST_PG dbname=postgres" -qAtc "create database $db" >/dev/null || { notok "createdb $db"; km_done; exit 1; }
 	KM_DB="$KM_TEST_PG dbname=$db"

@@ -4,7 +4,7 @@
 # configuration, address and server key, mail filed by a capture mailer
 # and carried by tests/recon-shuttle.py.
 #
-# recon_instance NAME: database km_recon_NAME_<pid>, $T/NAME.conf
+# recon_instance NAME: database km_recon_NAME_$KM_ID, $T/NAME.conf
 #   (address pgp-public-keys@NAME.keys.test, server_key
 #   $T/NAME/server-key, sendmail $T/capture.sh), initdb, `keymail
 #   serverkey`; sets FPR_NAME. Extra configuration lines: $RECON_CONF_EXTRA.
@@ -41,7 +41,7 @@ echo \$n >"$T/outbox/.seq"
 EOC
 chmod 755 "$T/capture.sh"
 
-recon_db() { echo "km_recon_$1_$$"; }
+recon_db() { echo "km_recon_$1_$KM_ID"; }
 recon_psql() { psql "$KM_TEST_PG dbname=$(recon_db "$1")" -qAtc "$2"; }
 
 recon_instance() {
@@ -124,14 +124,14 @@ recon_ends() { grep -h '^keymail: recon: session .* (\(initiator\|responder\)) '
 # shuttle's state and the logs emptied, the clock back at the start.
 recon_template() {
 	for _n in "$RECON_A" "$RECON_B"; do
-		psql "$KM_TEST_PG dbname=postgres" -qAtc "create database km_tpl_${_n}_$$ template $(recon_db "$_n")" >/dev/null ||
+		psql "$KM_TEST_PG dbname=postgres" -qAtc "create database km_tpl_${_n}_$KM_ID template $(recon_db "$_n")" >/dev/null ||
 		    notok "template of $_n"
 	done
 }
 recon_reset() {
 	for _n in "$RECON_A" "$RECON_B"; do
 		psql "$KM_TEST_PG dbname=postgres" -qAtc "drop database $(recon_db "$_n") with (force)" >/dev/null &&
-		psql "$KM_TEST_PG dbname=postgres" -qAtc "create database $(recon_db "$_n") template km_tpl_${_n}_$$" >/dev/null ||
+		psql "$KM_TEST_PG dbname=postgres" -qAtc "create database $(recon_db "$_n") template km_tpl_${_n}_$KM_ID" >/dev/null ||
 		    notok "reset of $_n"
 		: >"$T/$_n.conf.log"
 	done

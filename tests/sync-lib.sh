@@ -2,7 +2,7 @@
 # sourced after tests/lib.sh.
 #
 # sync_instance NAME [PEER...]: a keymail instance with its own database
-#   km_sync_NAME_<pid> and config $T/NAME.conf, address
+#   km_sync_NAME_$KM_ID and config $T/NAME.conf, address
 #   pgp-public-keys@NAME.test, one "peer = ..." line per PEER argument
 #   (a PEER is "ADDRESS [profile]"), mailing through $SYNC_SENDMAIL
 #   (default: the router's msmtp, see sync_router_start).
@@ -58,7 +58,7 @@ sync_router_stop() {
 
 sync_instance() {
 	_n=$1; shift
-	_db=km_sync_${_n}_$$
+	_db=km_sync_${_n}_$KM_ID
 	psql "$KM_TEST_PG dbname=postgres" -qAtc "create database $_db" >/dev/null ||
 	    { notok "createdb $_db"; return 1; }
 	{
@@ -72,7 +72,7 @@ sync_instance() {
 }
 
 # sync_psql NAME SQL: a query on instance NAME's database
-sync_psql() { psql "$KM_TEST_PG dbname=km_sync_$1_$$" -qAtc "$2"; }
+sync_psql() { psql "$KM_TEST_PG dbname=km_sync_$1_$KM_ID" -qAtc "$2"; }
 
 # sync_run NAME: one `keymail sync` of instance NAME; sets $rc
 sync_run() { "$KEYMAIL" -c "$T/$1.conf" sync -v >>"$T/sync-$1.log" 2>&1; rc=$?; }

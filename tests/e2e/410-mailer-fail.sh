@@ -12,9 +12,9 @@ km_gpg_init
 fl_genkeys 3 mailkey
 gpg --armor --export > "$T/three.asc"
 fl_mail "$T/add.eml" ADD "$T/three.asc"
-fl_db km_mf_clean_$$
-KEYMAIL_CONF=$T/km_mf_clean_$$.conf "$KEYMAIL" filter < "$T/add.eml" 2>/dev/null; check_eq "clean run" $? 0
-fl_dump km_mf_clean_$$ > "$T/clean.dump"
+fl_db km_mf_clean_$KM_ID
+KEYMAIL_CONF=$T/km_mf_clean_$KM_ID.conf "$KEYMAIL" filter < "$T/add.eml" 2>/dev/null; check_eq "clean run" $? 0
+fl_dump km_mf_clean_$KM_ID > "$T/clean.dump"
 check_eq "clean store has 3 keys" "$(grep -c '^key ' "$T/clean.dump")" 3
 
 # mailers: each fails its own way, after reading the reply
@@ -27,7 +27,7 @@ mk nouser 'exit 67'
 i=0
 for how in tempfail unavail signal hang; do
 	i=$((i + 1))
-	db=km_mf_${how}_$$
+	db=km_mf_${how}_$KM_ID
 	fl_db $db
 	fl_conf "$KM_TEST_PG dbname=$db" "$T/$db.bad.conf" "$T/$how.sh"
 	[ $how = hang ] && echo "sendmail_timeout = 1" >> "$T/$db.bad.conf"
@@ -49,7 +49,7 @@ for how in tempfail unavail signal hang; do
 	check "mailer $how: store equals the clean run" cmp -s "$T/$how.dump" "$T/clean.dump"
 done
 
-db=km_mf_nouser_$$
+db=km_mf_nouser_$KM_ID
 fl_db $db
 fl_conf "$KM_TEST_PG dbname=$db" "$T/$db.bad.conf" "$T/nouser.sh"
 KEYMAIL_CONF=$T/$db.bad.conf "$KEYMAIL" filter < "$T/add.eml" 2>"$T/nouser.err"; rc=$?

@@ -55,8 +55,8 @@ for u in 1 2 3 4; do
 done
 check_eq "each mail holds 4 keys with 2 user IDs and the signer" "$(grep -c 'BEGIN PGP' "$T/m7.asc")" 2
 
-fl_db km_c16_seq_$$; fl_db km_c16_par_$$
-seq=km_c16_seq_$$ par=km_c16_par_$$
+fl_db km_c16_seq_$KM_ID; fl_db km_c16_par_$KM_ID
+seq=km_c16_seq_$KM_ID par=km_c16_par_$KM_ID
 i=1; while [ $i -le 16 ]; do KEYMAIL_CONF=$T/$seq.conf "$KEYMAIL" filter < "$T/m$i.eml" 2>/dev/null || notok "sequential run $i"; i=$((i + 1)); done
 fl_dump $seq > "$T/seq.dump"
 

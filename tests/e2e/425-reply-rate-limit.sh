@@ -4,7 +4,7 @@
 # itself is still carried out.
 . "$KM_TOP/tests/lib.sh"
 . "$KM_TOP/tests/faultlib.sh"
-fl_db km_rl_$$; db=km_rl_$$
+fl_db km_rl_$KM_ID; db=km_rl_$KM_ID
 # Counts are per clock hour of the database session's time zone
 # (date_trunc('hour', now())), and a test that straddles two hours sees
 # its counts start again. So every session of this test, psql's and

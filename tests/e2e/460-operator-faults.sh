@@ -96,8 +96,8 @@ check "check: the mailer it would run" grep -q "ok *sendmail .*runs $T/capture.s
 check "check: maintainer not set is a warning" grep -q "warning *maintainer not set: .*postmaster@keys.test.example" "$T/check.out"
 check "check: help texts" grep -q "ok *help_dir .*all 15 languages" "$T/check.out"
 # a database without the schema
-psql "$KM_TEST_PG dbname=postgres" -qAtc "create database km_empty_$$" >/dev/null
-sed "s|^database = .*|database = $KM_TEST_PG dbname=km_empty_$$|" "$T/good.conf" > "$T/empty.conf"
+psql "$KM_TEST_PG dbname=postgres" -qAtc "create database km_empty_$KM_ID" >/dev/null
+sed "s|^database = .*|database = $KM_TEST_PG dbname=km_empty_$KM_ID|" "$T/good.conf" > "$T/empty.conf"
 KEYMAIL_CONF=$T/empty.conf "$KEYMAIL" check >"$T/check.out" 2>&1
 check_eq "check: no schema exits 1" $? 1
 check "check: no schema says run initdb" grep -q "PROBLEM.*no keymail schema: run keymail initdb" "$T/check.out"
@@ -107,7 +107,7 @@ KEYMAIL_CONF=$T/empty.conf "$KEYMAIL" initdb >"$T/initdb.out" 2>&1
 check "initdb on an empty database: version 0 -> N" grep -q "^keymail initdb: schema version 0 -> [1-9][0-9]* (schema created)$" "$T/initdb.out"
 KEYMAIL_CONF=$T/empty.conf "$KEYMAIL" initdb >"$T/initdb.out" 2>&1
 check "initdb again: up to date" grep -q "^keymail initdb: schema version [1-9][0-9]*, up to date; nothing to do$" "$T/initdb.out"
-psql "$KM_TEST_PG dbname=postgres" -qAtc "drop database km_empty_$$" >/dev/null
+psql "$KM_TEST_PG dbname=postgres" -qAtc "drop database km_empty_$KM_ID" >/dev/null
 "$KEYMAIL" --help >"$T/out" 2>&1; check_eq "--help: exit 0" $? 0
 check "--help: names check" grep -q "^  check" "$T/out"
 "$KEYMAIL" -h >/dev/null 2>&1; check_eq "-h: exit 0" $? 0

@@ -53,7 +53,7 @@ own_send "LAST 1"
 check_eq "LAST unclaimed" "$(reply_subject "$reply")" "Your command, LAST 1, failed"
 
 # Absent-alike: the same mail against a database that never held the key.
-db2=km_own530b_$$
+db2=km_own530b_$KM_ID
 psql "$KM_TEST_PG dbname=postgres" -qAtc "create database $db2" >/dev/null
 sed "s|^database = .*|database = $KM_TEST_PG dbname=$db2|" "$T/keymail.conf" >"$T/never.conf"
 KEYMAIL_CONF=$T/never.conf "$KEYMAIL" initdb >/dev/null 2>&1

@@ -109,7 +109,7 @@ own_send "GET $C"
 check_eq "open again: C still HIDden" "$(reply_subject "$reply")" "Your command, GET $C, failed"
 
 # ---- a fresh database takes the configured policy; bad values ------------------
-db2=km_own535b_$$
+db2=km_own535b_$KM_ID
 psql "$KM_TEST_PG dbname=postgres" -qAtc "create database $db2" >/dev/null
 sed -e "s|^database = .*|database = $KM_TEST_PG dbname=$db2|" "$T/open.conf" >"$T/t2.conf"
 echo "policy = trusted" >>"$T/t2.conf"
