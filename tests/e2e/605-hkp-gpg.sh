@@ -25,7 +25,7 @@ fpr=$(GNUPGHOME=$GA km_gpg_fpr hilda@example.org)
 check "gpg made a key" test -n "$fpr"
 GNUPGHOME=$GA gpg --batch --keyserver "$HKP" --send-keys "$fpr" >"$T/send.out" 2>&1
 check_eq "gpg --send-keys exit" $? 0
-check "send was logged as one /pks/add line" sv_log_has 'hkp: 127\.0\.0\.1 "POST /pks/add" 200 '
+check "send was logged as one /pks/add line" sv_wait sv_log_has 'hkp: 127\.0\.0\.1 "POST /pks/add" 200 '
 check "add: 1 key stored" sv_log_has 'hkp: 127\.0\.0\.1 add: 1 key\(s\) stored, 0 refused'
 check_eq "the upload is queued for the peer with an empty trail, as a mail ADD" \
     "$(psql "$KM_DB" -qAtc 'select seen::text from sync_queue')" "{}"
@@ -167,7 +167,7 @@ st=$(curl -s -o "$T/body" -w '%{http_code}' --data-urlencode "keytext@$T/secret.
 check_eq "a secret key: 422" "$st" 422
 check "the report says secret keys are refused" grep -qi 'secret key' "$T/body"
 
-check "every request logged as one line" sv_log_has 'hkp: 127\.0\.0\.1 "GET /pks/lookup\?op=stats" 200 [0-9]+ [0-9]+ms'
+check "every request logged as one line" sv_wait sv_log_has 'hkp: 127\.0\.0\.1 "GET /pks/lookup\?op=stats" 200 [0-9]+ [0-9]+ms'
 sv_stop
 check_eq "SIGTERM: exit 0" "$sv_rc" 0
 check "serve: stopped logged" sv_log_has 'serve: stopped$'

@@ -37,7 +37,7 @@ check_eq "429 carries CORS" "$(hkp_header Access-Control-Allow-Origin)" "*"
 st=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 10.0.0.1, 192.0.2.11' "$URL/pks/lookup?op=stats")
 check_eq "another client (last X-Forwarded-For entry) is not limited" "$st" 200
 check "the refusal is logged for the client address" sv_log_has 'hkp: 192\.0\.2\.10 is over hkp_rate_limit'
-check "the request line is logged with the client address" sv_log_has 'hkp: 192\.0\.2\.10 "GET /pks/lookup\?op=stats" 429 '
+check "the request line is logged with the client address" sv_wait sv_log_has 'hkp: 192\.0\.2\.10 "GET /pks/lookup\?op=stats" 429 '
 n=$(sv_log_count 'is over hkp_rate_limit')
 curl -s -o /dev/null -H 'X-Forwarded-For: 192.0.2.10' "$URL/pks/lookup?op=stats"
 check_eq "refusals logged at most once a minute" "$(sv_log_count 'is over hkp_rate_limit')" "$n"
@@ -156,7 +156,7 @@ check "connections over hkp_max_connections_per_ip are closed at once" grep -qx 
 check "the slowloris client is cut" grep -qx 'cut yes' "$T/conn.out"
 check "other clients are served meanwhile" grep -qx 'served yes' "$T/conn.out"
 check "the slowloris got no answer" sh -c "! grep -q 'slowloris got an answer' '$T/conn.out'"
-check "the cut request is logged without a status" sv_log_has 'hkp: 127\.0\.0\.1 "- /" 0 0 '
+check "the cut request is logged without a status" sv_wait sv_log_has 'hkp: 127\.0\.0\.1 "- /" 0 0 '
 sv_stop
 check_eq "exit 0" "$sv_rc" 0
 [ "$_fail" -eq 0 ] || cat "$T/conn.out" "$SV_LOG"
