@@ -96,7 +96,15 @@ for _l in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.
 	[ -e "$_l" ] && { RECON_LIBFAKETIME=$_l; break; }
 done
 recon_now() { echo $((RECON_NOW0 + RECON_OFFSET)); }
-recon_prefix() { echo "${KM_EXEC_PREFIX:+$KM_EXEC_PREFIX }env LD_PRELOAD=$RECON_LIBFAKETIME FAKETIME=+${RECON_OFFSET}s"; }
+# Under AddressSanitizer (make asan) the allocator's first use of a size
+# class reads CLOCK_MONOTONIC, which libfaketime answers; before its
+# constructor has run, libfaketime then initialises itself with dlsym,
+# which mallocs into the same size class and waits forever on the lock
+# the allocator holds (every keymail run hung). With the release-to-OS
+# interval off the allocator never reads the clock; other builds ignore
+# ASAN_OPTIONS.
+RECON_ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_release_to_os_interval_ms=-1
+recon_prefix() { echo "${KM_EXEC_PREFIX:+$KM_EXEC_PREFIX }env ASAN_OPTIONS=$RECON_ASAN_OPTIONS LD_PRELOAD=$RECON_LIBFAKETIME FAKETIME=+${RECON_OFFSET}s"; }
 
 recon_shuttle() {
 	$PY "$KM_TOP/tests/recon-shuttle.py" --outbox "$T/outbox" --keymail "$KEYMAIL" \
