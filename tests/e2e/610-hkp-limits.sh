@@ -119,6 +119,7 @@ for i in range(600):
     if ok:
         break
     time.sleep(0.1)
+    time.sleep(0.1)
 # A slowloris: header fields one by one, slowly; the server cuts it. Others
 # are served meanwhile, each on a new connection.
 t = conn()
