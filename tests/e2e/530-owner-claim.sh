@@ -22,6 +22,8 @@ done
 for k in $KINDS; do
 	eval "f=\$F_$k"
 	check "key $k made" [ -n "$f" ]
+	# precondition of the challenge path below: the owner can decrypt
+	check "key $k has an encryption subkey" own_has_encr "$H" "$f"
 done
 : >"$T/all.asc"
 for k in $KINDS; do
@@ -83,7 +85,11 @@ absent_alike unclaimed "GET $F_rsa" "GET 0x$(echo "$F_ed" | cut -c25-40)" "INDEX
 for k in $KINDS; do
 	eval "f=\$F_$k"
 	own_send "SHOW $f"
-	check_eq "SHOW $k subject" "$(reply_subject "$reply")" "Your command, SHOW $f, needs confirmation"
+	subj=$(reply_subject "$reply")
+	check_eq "SHOW $k subject" "$subj" "Your command, SHOW $f, needs confirmation"
+	# a failure says why in the log
+	[ "$subj" = "Your command, SHOW $f, needs confirmation" ] ||
+	    decoded_body "$reply" | sed 's/^/    reply: /'
 	check "SHOW $k: part 2 is us-ascii" grep -q 'charset=us-ascii' "$reply"
 	own_message "$reply" >"$T/m.asc"
 	check "SHOW $k: one PGP MESSAGE" [ "$(grep -c '^-----BEGIN PGP MESSAGE-----$' "$T/m.asc")" = 1 ]
