@@ -5,7 +5,10 @@
 set -eu
 pkgs="build-essential pkg-config clang libpq-dev libgcrypt20-dev libetpan-dev
 libpcre2-dev libmicrohttpd-dev postgresql postgresql-client msmtp gnupg python3 python3-aiosmtpd
-python3-cryptography openssl postfix faketime pgbouncer"
+python3-cryptography openssl postfix faketime pgbouncer curl libclang-rt-14-dev"
+# curl: the HKP tests (tests/serve-lib.sh, 605); libclang-rt-14-dev: the
+# sanitizer runtimes `make asan` links (clang alone does not pull them in
+# with --no-install-recommends).
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
