@@ -82,6 +82,28 @@ own_has_encr() {
 # own_export HOME FPR FILE: the public key, armored.
 own_export() { own_gpg "$1" --armor --export "$2" >"$3" 2>/dev/null; }
 
+# own_kid FPR: the 64-bit key ID of a v4 fingerprint, its last 16 digits.
+own_kid() { echo "$1" | cut -c25-40; }
+
+# own_sigs_by FILE FPR: how many certifications by FPR a key file holds,
+# as GnuPG lists them (imported into a scratch home under $T).
+own_sigs_by() {
+	_g=$(own_home "sb$$")
+	own_gpg "$_g" --import "$1" >/dev/null 2>&1
+	gpg --homedir "$_g" --with-colons --list-sigs 2>/dev/null |
+	    awk -F: -v k="$(own_kid "$2")" '$1 == "sig" && $5 == k' | wc -l
+	rm -rf "$_g"
+}
+
+# own_certify HOME FPR SIGNER-HOME SIGNER-FPR OUT: SIGNER's certification
+# on the key FPR of HOME, exported armored to OUT (via $T/o.asc).
+own_certify() {
+	own_export "$1" "$2" "$T/o.asc"
+	own_gpg "$3" --import "$T/o.asc" >/dev/null 2>&1
+	own_gpg "$3" --default-key "$4" --quick-sign-key "$2" >/dev/null 2>&1
+	own_gpg "$3" --armor --export "$2" >"$5"
+}
+
 # own_nonce: 20 characters of [A-Za-z0-9].
 own_nonce() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 20; }
 

@@ -24,23 +24,6 @@ T1=$(own_genkey "$T1H" ed "Third One <t1@third.example>")
 T2H=$(own_home t2)
 T2=$(own_genkey "$T2H" ed "Third Two <t2@third.example>")
 for f in "$O" "$P" "$T1" "$T2"; do check "key made" [ -n "$f" ]; done
-# The 64-bit key ID of a v4 fingerprint: its last 16 digits.
-kid() { echo "$1" | cut -c25-40; }
-# sigs_by FILE FPR: certifications by FPR in a key file, as GnuPG lists them.
-sigs_by() {
-	_g=$(own_home "sb$$")
-	own_gpg "$_g" --import "$1" >/dev/null 2>&1
-	gpg --homedir "$_g" --with-colons --list-sigs 2>/dev/null |
-	    awk -F: -v k="$(kid "$2")" '$1 == "sig" && $5 == k' | wc -l
-	rm -rf "$_g"
-}
-# certify SIGNER-HOME SIGNER-FPR OUT: SIGNER's certification on O, exported.
-certify() {
-	own_export "$H" "$O" "$T/o.asc"
-	own_gpg "$1" --import "$T/o.asc" >/dev/null 2>&1
-	own_gpg "$1" --default-key "$2" --quick-sign-key "$O" >/dev/null 2>&1
-	own_gpg "$1" --armor --export "$O" >"$3"
-}
 uidhash() { printf '%s' "$1" | sha256sum | cut -c1-16 | tr a-f A-F; }
 
 own_export "$H" "$O" "$T/o.asc"
@@ -54,13 +37,13 @@ own_send "SHOW $O" "$T/b.txt"
 check_eq "O claimed and shown" "$(reply_subject "$reply")" "Your command, SHOW $O"
 
 # ---- a third-party certification is held --------------------------------
-certify "$T1H" "$T1" "$T/o-t1.asc"
-check_eq "T1's certification made" "$(sigs_by "$T/o-t1.asc" "$T1")" 1
+own_certify "$H" "$O" "$T1H" "$T1" "$T/o-t1.asc"
+check_eq "T1's certification made" "$(own_sigs_by "$T/o-t1.asc" "$T1")" 1
 own_send ADD "$T/o-t1.asc"
 decoded_body "$reply" >"$T/add.txt"
 check "ADD says received" grep -q '^    received$' "$T/add.txt"
 own_get "$O" "$T/g1.asc"
-check_eq "T1's certification not published" "$(sigs_by "$T/g1.asc" "$T1")" 0
+check_eq "T1's certification not published" "$(own_sigs_by "$T/g1.asc" "$T1")" 0
 
 own_send "HELD $O"
 check_eq "HELD subject" "$(reply_subject "$reply")" "Your command, HELD $O"
@@ -71,20 +54,20 @@ check_eq "HELD: notify" "$(grep '^notify: ' "$T/held.txt")" "notify: none"
 U1=$(uidhash "Owner One <one@owner.example>")
 check_eq "HELD: the item" "$(grep '^held: ' "$T/held.txt" | cut -d' ' -f2,3)" "$T1 uid:$U1"
 sed -n '/^-----BEGIN PGP PUBLIC KEY BLOCK-----$/,$p' "$T/held.txt" >"$T/held-key.asc"
-check_eq "HELD: the key with the held certification" "$(sigs_by "$T/held-key.asc" "$T1")" 1
+check_eq "HELD: the key with the held certification" "$(own_sigs_by "$T/held-key.asc" "$T1")" 1
 
 own_block "$H" "$O" ACCEPT "$T1" >"$T/b.txt"
 own_send "ACCEPT $O $T1" "$T/b.txt"
 check_eq "ACCEPT T1" "$(reply_subject "$reply")" "Your command, ACCEPT $O $T1"
 own_get "$O" "$T/g2.asc"
-check_eq "T1's certification published" "$(sigs_by "$T/g2.asc" "$T1")" 1
+check_eq "T1's certification published" "$(own_sigs_by "$T/g2.asc" "$T1")" 1
 
 # ---- REJECT ... BLOCK: dropped now and later --------------------------------
-certify "$T2H" "$T2" "$T/o-t2.asc"
+own_certify "$H" "$O" "$T2H" "$T2" "$T/o-t2.asc"
 own_send ADD "$T/o-t2.asc"
-own_block "$H" "$O" REJECT "0x$(kid "$T2")" BLOCK >"$T/b.txt"
-own_send "REJECT $O 0x$(kid "$T2") BLOCK" "$T/b.txt"
-check_eq "REJECT T2 BLOCK" "$(reply_subject "$reply")" "Your command, REJECT $O 0x$(kid "$T2") BLOCK"
+own_block "$H" "$O" REJECT "0x$(own_kid "$T2")" BLOCK >"$T/b.txt"
+own_send "REJECT $O 0x$(own_kid "$T2") BLOCK" "$T/b.txt"
+check_eq "REJECT T2 BLOCK" "$(reply_subject "$reply")" "Your command, REJECT $O 0x$(own_kid "$T2") BLOCK"
 # T2 signs again (a new signature) and uploads: dropped, not held.
 own_gpg "$T2H" --default-key "$T2" --force-sign-key \
     --cert-policy-url http://t2.example/ --quick-sign-key "$O" >/dev/null 2>&1
@@ -94,7 +77,7 @@ own_send "HELD $O"
 own_decrypt "$H" "$reply" >"$T/held2.txt"
 check_eq "nothing held after REJECT BLOCK" "$(grep -c '^held: ' "$T/held2.txt")" 0
 own_get "$O" "$T/g3.asc"
-check_eq "T2 never published" "$(sigs_by "$T/g3.asc" "$T2")" 0
+check_eq "T2 never published" "$(own_sigs_by "$T/g3.asc" "$T2")" 0
 
 # ---- a new user ID waits for ACCEPT by the key's own fingerprint ----------
 own_gpg "$H" --quick-add-uid "$O" "Owner One Work <work@owner.example>" >/dev/null 2>&1
@@ -136,7 +119,7 @@ own_send "REPLACE $O SHOW" "$T/b.txt"
 check_eq "REPLACE" "$(reply_subject "$reply")" "Your command, REPLACE $O SHOW"
 own_get "$O" "$T/g7.asc"
 check_eq "REPLACE removed the work user ID" "$(own_uids "$T/g7.asc")" "Owner One <one@owner.example>"
-check_eq "REPLACE kept T1 (in the key sent)" "$(sigs_by "$T/g7.asc" "$T1")" 1
+check_eq "REPLACE kept T1 (in the key sent)" "$(own_sigs_by "$T/g7.asc" "$T1")" 1
 own_export "$H" "$O" "$T/o4.asc"
 own_send ADD "$T/o4.asc"
 own_get "$O" "$T/g8.asc"
@@ -191,8 +174,8 @@ check_eq "revocation-only copy: one key packet" "$(grep -c '^:public key packet:
 check_eq "revocation-only copy: one signature" "$(grep -c '^:signature packet:' "$T/pk.txt")" 1
 check_eq "revocation-only copy: no user ID" "$(grep -c '^:user ID packet:' "$T/pk.txt")" 0
 check "revocation-only copy: a key revocation" grep -q 'sigclass 0x20' "$T/pk.txt"
-own_send "GET 0x$(kid "$P")"
-check_eq "hidden revoked P by key ID: nothing" "$(reply_subject "$reply")" "Your command, GET 0x$(kid "$P"), failed"
+own_send "GET 0x$(own_kid "$P")"
+check_eq "hidden revoked P by key ID: nothing" "$(reply_subject "$reply")" "Your command, GET 0x$(own_kid "$P"), failed"
 own_send "INDEX two@owner.example"
 check_eq "hidden revoked P by INDEX: nothing" "$(reply_subject "$reply")" "Your command, INDEX two@owner.example, failed"
 km_done

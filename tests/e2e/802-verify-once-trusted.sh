@@ -29,21 +29,6 @@ T1=$(own_genkey "$T1H" ed "Third One <t1@third.example>")
 T2H=$(own_home t2)
 T2=$(own_genkey "$T2H" ed "Third Two <t2@third.example>")
 for f in "$O" "$T1" "$T2"; do check "key made" [ -n "$f" ]; done
-kid() { echo "$1" | cut -c25-40; }
-sigs_by() {
-	_g=$(own_home "sb$$")
-	own_gpg "$_g" --import "$1" >/dev/null 2>&1
-	gpg --homedir "$_g" --with-colons --list-sigs 2>/dev/null |
-	    awk -F: -v k="$(kid "$2")" '$1 == "sig" && $5 == k' | wc -l
-	rm -rf "$_g"
-}
-# certify SIGNER-HOME SIGNER-FPR OUT: SIGNER's certification on O, exported.
-certify() {
-	own_export "$H" "$O" "$T/o.asc"
-	own_gpg "$1" --import "$T/o.asc" >/dev/null 2>&1
-	own_gpg "$1" --default-key "$2" --quick-sign-key "$O" >/dev/null 2>&1
-	own_gpg "$1" --armor --export "$O" >"$3"
-}
 sql() { psql "$KM_DB" -Atc "$1"; }
 # Everything of O the store keeps: the union's row, the published copy,
 # the held items (ordered), as digests and times.
@@ -70,8 +55,8 @@ own_send "SHOW $O" "$T/b.txt"
 check_eq "O claimed and shown" "$(reply_subject "$reply")" "Your command, SHOW $O"
 
 # ---- a third-party certification is held ---------------------------------
-certify "$T1H" "$T1" "$T/o-t1.asc"
-check_eq "T1's certification made" "$(sigs_by "$T/o-t1.asc" "$T1")" 1
+own_certify "$H" "$O" "$T1H" "$T1" "$T/o-t1.asc"
+check_eq "T1's certification made" "$(own_sigs_by "$T/o-t1.asc" "$T1")" 1
 own_send ADD "$T/o-t1.asc"
 decoded_body "$reply" >"$T/add1.txt"
 check "ADD says received" grep -q '^    received$' "$T/add1.txt"
@@ -79,7 +64,7 @@ check_eq "T1's certification held" "$(nheld)" 1
 check_eq "the union's row has its packet names" \
     "$(sql "select count(*) from keys where fingerprint = '\\x$O' and packets is not null and verified is not null")" 1
 own_get "$O" "$T/g1.asc"
-check_eq "T1's certification not published" "$(sigs_by "$T/g1.asc" "$T1")" 0
+check_eq "T1's certification not published" "$(own_sigs_by "$T/g1.asc" "$T1")" 0
 state >"$T/s1"
 
 # ---- the same upload again: nothing new, nothing changes -------------------
@@ -98,7 +83,7 @@ own_gpg "$T2H" --import "$T/o-t1.asc" >/dev/null 2>&1
 own_gpg "$T2H" --default-key "$T2" --quick-sign-key "$O" >/dev/null 2>&1
 own_gpg "$T2H" --armor --export "$O" >"$T/o-t1t2.asc"
 check_eq "the upload carries both certifications" \
-    "$(sigs_by "$T/o-t1t2.asc" "$T1") $(sigs_by "$T/o-t1t2.asc" "$T2")" "1 1"
+    "$(own_sigs_by "$T/o-t1t2.asc" "$T1") $(own_sigs_by "$T/o-t1t2.asc" "$T2")" "1 1"
 own_send ADD "$T/o-t1t2.asc"
 decoded_body "$reply" >"$T/add3.txt"
 check "new certification: ADD says received" grep -q '^    received$' "$T/add3.txt"
@@ -107,7 +92,7 @@ check_eq "the first held item is as it was" \
     "$(sed -n 2p "$T/s1")" "$(state | grep "^$T1 ")"
 own_get "$O" "$T/g3.asc"
 check_eq "neither certification published" \
-    "$(sigs_by "$T/g3.asc" "$T1") $(sigs_by "$T/g3.asc" "$T2")" "0 0"
+    "$(own_sigs_by "$T/g3.asc" "$T1") $(own_sigs_by "$T/g3.asc" "$T2")" "0 0"
 
 # ---- the owner's newer self-signature reaches the published copy ------------
 own_gpg "$H" --quick-set-expire "$O" 2y >/dev/null 2>&1
