@@ -9,27 +9,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "unhex.h"
 #include "pgp/crypto.h"
 #include "pgp/pgp.h"
-
-static size_t
-unhex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (*s && n < max) {
-		if (*s == ' ' || *s == '\n') {
-			s++;
-			continue;
-		}
-		if (sscanf(s, "%2x", &v) != 1)
-			break;
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
 
 /* ---- primitives against their RFCs ------------------------------------------ */
 

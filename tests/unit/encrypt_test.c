@@ -17,31 +17,13 @@
 
 #include "check.h"
 #include "encrypt_fixture.h"
+#include "unhex.h"
 #include "pgp/crypto.h"
 #include "pgp/encrypt.h"
 #include "pgp/pgp.h"
 #include "util/buf.h"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static size_t
-unhex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (*s && n < max) {
-		if (*s == ' ' || *s == '\n') {
-			s++;
-			continue;
-		}
-		if (sscanf(s, "%2x", &v) != 1)
-			break;
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
 
 static void
 tohex(const uint8_t *p, size_t n, char *out)
