@@ -97,7 +97,7 @@ $(B)/tests/control-verdict: tests/tools/control_verdict.c $(wildcard tests/unit/
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libkeymail.a $(LDLIBS)
 
 # Fuzz targets also build as plain programs that replay the saved corpus.
-$(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(B)/libkeymail.a
+$(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(wildcard tests/fuzz/*.h) $(B)/libkeymail.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(B)/libkeymail.a $(LDLIBS)
 

@@ -18,45 +18,24 @@
 
 #include "pgp/pgp.h"
 
+#include "fuzz_keys.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAXKEYS	16
 
 static const struct pgp_limits lim = { 1u << 20, 2000, 4096, 0 };
 
-struct keys {
-	struct pgp_key *k[MAXKEYS];
-	size_t n;
-};
-
-static int
-on_key(void *ctx, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
-    size_t fprlen, const char *detail)
-{
-	struct keys *ks = ctx;
-
-	(void)st; (void)fpr; (void)fprlen; (void)detail;
-	if (key == NULL)
-		return 0;
-	if (ks->n == MAXKEYS) {
-		pgp_key_free(key);
-		return 1;
-	}
-	(void)pgp_key_check(key, 1700000000, NULL, 0);
-	ks->k[ks->n++] = key;
-	return 0;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct keys ks = { { NULL }, 0 };
+	struct fuzz_keys ks = { { NULL }, 0, MAXKEYS };
 	struct buf bin[MAXKEYS], out;
 	struct pgp_blob blobs[MAXKEYS + 1];
 	uint8_t *ids;
 	size_t i, n;
 
-	(void)pgp_keys_read(data, size, &lim, on_key, &ks);
+	(void)pgp_keys_read(data, size, &lim, fuzz_keys_collect, &ks);
 	for (i = 0; i < ks.n; i++) {
 		buf_init(&bin[i], 0);
 		(void)pgp_key_write(ks.k[i], &bin[i]);

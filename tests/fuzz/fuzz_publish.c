@@ -20,34 +20,13 @@
 #include "pgp/pgp.h"
 #include "pgp/publish.h"
 
+#include "fuzz_keys.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAXKEYS	8
 
 static const struct pgp_limits lim = { 1u << 20, 2000, 4096, 0 };
-
-struct keys {
-	struct pgp_key *k[MAXKEYS];
-	size_t n;
-};
-
-static int
-on_key(void *ctx, struct pgp_key *key, enum pgp_status st, const uint8_t *fpr,
-    size_t fprlen, const char *detail)
-{
-	struct keys *ks = ctx;
-
-	(void)st; (void)fpr; (void)fprlen; (void)detail;
-	if (key == NULL)
-		return 0;
-	if (ks->n == MAXKEYS) {
-		pgp_key_free(key);
-		return 1;
-	}
-	(void)pgp_key_check(key, 1700000000, NULL, 0);
-	ks->k[ks->n++] = key;
-	return 0;
-}
 
 /* Verified mode's rule, with the real address parser. */
 static bool
@@ -77,7 +56,7 @@ roundtrip(const struct pgp_key *k)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct keys ks = { { NULL }, 0 };
+	struct fuzz_keys ks = { { NULL }, 0, MAXKEYS };
 	struct pgp_held_list held;
 	struct pgp_absorb_result res;
 	struct pgp_absorb_rules rules;
@@ -86,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char name[PGP_ISSUER_NAME];
 	size_t i, j, x, n;
 
-	(void)pgp_keys_read(data, size, &lim, on_key, &ks);
+	(void)pgp_keys_read(data, size, &lim, fuzz_keys_collect, &ks);
 	for (i = 0; i < ks.n; i++) {
 		struct pgp_key *self, *rev, *rep;
 
