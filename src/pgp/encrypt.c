@@ -76,29 +76,8 @@ crypto_status(int rc)
 static enum pgp_enc_status
 put_packet(struct buf *out, uint8_t tag, const uint8_t *body, size_t len)
 {
-	uint8_t h[6];
-	size_t n = 0, len0 = out->len;
-
-	if (len > 0xffffffffu)
-		return PGP_ENC_LIMIT;
-	h[n++] = (uint8_t)(0xc0 | tag);
-	if (len < 192) {
-		h[n++] = (uint8_t)len;
-	} else if (len < 8384) {
-		h[n++] = (uint8_t)(((len - 192) >> 8) + 192);
-		h[n++] = (uint8_t)(len - 192);
-	} else {
-		h[n++] = 0xff;
-		be_put32(h + n, len);
-		n += 4;
-	}
-	if (buf_append(out, h, n) == -1 || buf_append(out, body, len) == -1) {
-		out->len = len0;
-		if (out->data != NULL)
-			out->data[len0] = '\0';
-		return PGP_ENC_LIMIT;
-	}
-	return PGP_ENC_OK;
+	return pgp_packet_write_new(out, tag, body, len) == 0 ? PGP_ENC_OK :
+	    PGP_ENC_LIMIT;
 }
 
 /* An MPI (RFC 9580 3.2) of a big-endian integer. */

@@ -122,6 +122,46 @@ done:
 	return PGP_OK;
 }
 
+/* Append header h[0..n) and the body; on failure out is as it was. */
+static int
+append_packet(struct buf *out, const uint8_t *h, size_t n,
+    const uint8_t *body, size_t len)
+{
+	if (buf_append(out, h, n) < 0)
+		return -1;
+	if (buf_append(out, body, len) < 0) {
+		out->len -= n;
+		out->data[out->len] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int
+pgp_packet_write_new(struct buf *out, uint8_t tag, const uint8_t *body,
+    size_t len)
+{
+	uint8_t h[6];
+	size_t n = 0;
+
+	if (len > 0xffffffffu || tag == 0 || tag > 63)
+		return -1;
+	h[n++] = (uint8_t)(0xc0 | tag);
+	if (len < 192) {
+		h[n++] = (uint8_t)len;
+	} else if (len < 8384) {
+		h[n++] = (uint8_t)(((len - 192) >> 8) + 192);
+		h[n++] = (uint8_t)(len - 192);
+	} else {
+		h[n++] = 0xff;
+		h[n++] = (uint8_t)(len >> 24);
+		h[n++] = (uint8_t)(len >> 16);
+		h[n++] = (uint8_t)(len >> 8);
+		h[n++] = (uint8_t)len;
+	}
+	return append_packet(out, h, n, body, len);
+}
+
 int
 pgp_packet_write(struct buf *out, uint8_t tag, const uint8_t *body,
     size_t len)
@@ -131,45 +171,24 @@ pgp_packet_write(struct buf *out, uint8_t tag, const uint8_t *body,
 
 	if (len > 0xffffffffu || tag == 0 || tag > 63)
 		return -1;
-	if (tag < 16) {
-		/* Old format, as SKS and pks write (pks reads nothing else). */
-		if (len < 0x100) {
-			h[n++] = (uint8_t)(0x80 | (tag << 2) | 0);
-			h[n++] = (uint8_t)len;
-		} else if (len < 0x10000) {
-			h[n++] = (uint8_t)(0x80 | (tag << 2) | 1);
-			h[n++] = (uint8_t)(len >> 8);
-			h[n++] = (uint8_t)len;
-		} else {
-			h[n++] = (uint8_t)(0x80 | (tag << 2) | 2);
-			h[n++] = (uint8_t)(len >> 24);
-			h[n++] = (uint8_t)(len >> 16);
-			h[n++] = (uint8_t)(len >> 8);
-			h[n++] = (uint8_t)len;
-		}
+	if (tag >= 16)
+		return pgp_packet_write_new(out, tag, body, len);
+	/* Old format, as SKS and pks write (pks reads nothing else). */
+	if (len < 0x100) {
+		h[n++] = (uint8_t)(0x80 | (tag << 2) | 0);
+		h[n++] = (uint8_t)len;
+	} else if (len < 0x10000) {
+		h[n++] = (uint8_t)(0x80 | (tag << 2) | 1);
+		h[n++] = (uint8_t)(len >> 8);
+		h[n++] = (uint8_t)len;
 	} else {
-		h[n++] = (uint8_t)(0xc0 | tag);
-		if (len < 192) {
-			h[n++] = (uint8_t)len;
-		} else if (len < 8384) {
-			h[n++] = (uint8_t)(((len - 192) >> 8) + 192);
-			h[n++] = (uint8_t)(len - 192);
-		} else {
-			h[n++] = 0xff;
-			h[n++] = (uint8_t)(len >> 24);
-			h[n++] = (uint8_t)(len >> 16);
-			h[n++] = (uint8_t)(len >> 8);
-			h[n++] = (uint8_t)len;
-		}
+		h[n++] = (uint8_t)(0x80 | (tag << 2) | 2);
+		h[n++] = (uint8_t)(len >> 24);
+		h[n++] = (uint8_t)(len >> 16);
+		h[n++] = (uint8_t)(len >> 8);
+		h[n++] = (uint8_t)len;
 	}
-	if (buf_append(out, h, n) < 0)
-		return -1;
-	if (buf_append(out, body, len) < 0) {
-		out->len -= n;
-		out->data[out->len] = '\0';
-		return -1;
-	}
-	return 0;
+	return append_packet(out, h, n, body, len);
 }
 
 const char *

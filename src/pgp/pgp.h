@@ -299,6 +299,10 @@ enum pgp_status pgp_packet_span(const uint8_t *data, size_t len,
  * Returns -1 if out's cap is exceeded or len does not fit 32 bits. */
 int pgp_packet_write(struct buf *out, uint8_t tag, const uint8_t *body,
     size_t len);
+/* The same, always in the new format (RFC 9580 4.2.1), whatever the tag:
+ * for the packets we write for OpenPGP.js and GnuPG, not for pks. */
+int pgp_packet_write_new(struct buf *out, uint8_t tag, const uint8_t *body,
+    size_t len);
 
 void pgp_key_free(struct pgp_key *key);
 
