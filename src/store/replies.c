@@ -12,6 +12,29 @@
 #include "store/store.h"
 
 /*
+ * Ends a counting transaction: when the hour's row was fresh (the first
+ * count this hour), first drops the rows older than a day; then commits.
+ * On failure the transaction is rolled back.
+ */
+static enum store_status
+expire_and_commit(struct store *s, bool fresh)
+{
+	enum store_status st;
+
+	if (fresh && (st = q(s, "reply rate limit: expire", "DELETE FROM"
+	    " reply_log WHERE hour < now() - interval '1 day'", NULL, 0,
+	    NULL)) != STORE_OK) {
+		pg_rollback(s);
+		return st;
+	}
+	if ((st = q(s, "reply rate limit: commit", "COMMIT", NULL, 0, NULL)) != STORE_OK) {
+		pg_rollback(s);
+		return st;
+	}
+	return STORE_OK;
+}
+
+/*
  * One statement, so one transaction of its own (autocommit): the upsert
  * locks the (address, hour) row, so concurrent filters get distinct
  * counts. The expiry is a separate best-effort statement: it only ever
@@ -55,16 +78,8 @@ store_reply_count(struct store *s, const char *address, uint64_t *count)
 		pg_set_err(s, xstrdup("reply rate limit: no count returned"));
 		return STORE_ERROR;
 	}
-	if (n == 1 && (st = q(s, "reply rate limit: expire", "DELETE FROM"
-	    " reply_log WHERE hour < now() - interval '1 day'", NULL, 0,
-	    NULL)) != STORE_OK) {
-		pg_rollback(s);
+	if ((st = expire_and_commit(s, n == 1)) != STORE_OK)
 		return st;
-	}
-	if ((st = q(s, "reply rate limit: commit", "COMMIT", NULL, 0, NULL)) != STORE_OK) {
-		pg_rollback(s);
-		return st;
-	}
 	*count = (uint64_t)n;
 	return STORE_OK;
 }
@@ -152,17 +167,7 @@ store_reply_count_levels(struct store *s, const char *const *keys,
 		fresh = fresh || v == 1;
 	}
 	PQclear(res);
-	if (fresh && (st = q(s, "reply rate limit: expire", "DELETE FROM"
-	    " reply_log WHERE hour < now() - interval '1 day'", NULL, 0,
-	    NULL)) != STORE_OK) {
-		pg_rollback(s);
-		return st;
-	}
-	if ((st = q(s, "reply rate limit: commit", "COMMIT", NULL, 0, NULL)) != STORE_OK) {
-		pg_rollback(s);
-		return st;
-	}
-	return STORE_OK;
+	return expire_and_commit(s, fresh);
 }
 
 enum store_status
