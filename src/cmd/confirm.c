@@ -151,10 +151,7 @@ confirm_notify(struct cmd_ctx *ctx, const struct store_pending *p,
 	o.notify = xstrdup(taken.address);
 	o.notify_confirmed = true;
 	st = store_owner_put(ctx->store, &o);
-	if (st == STORE_OK)
-		st = store_owner_commit(ctx->store);
-	else
-		store_owner_rollback(ctx->store);
+	st = store_owner_end(ctx->store, st);
 	if (st == STORE_OK) {
 		pgp_hex(p->fpr, p->fprlen, fpr);
 		buf_printf(&r->body, "Notices about key %s now go to %s.\n", fpr,
@@ -202,10 +199,7 @@ confirm_verify(struct cmd_ctx *ctx, const struct store_pending *p,
 			st = store_sync_enqueue(ctx->store, o.key_id, NULL, 0);
 	}
 	/* Commit even when the address is gone: the token is spent. */
-	if (st == STORE_OK)
-		st = store_owner_commit(ctx->store);
-	else
-		store_owner_rollback(ctx->store);
+	st = store_owner_end(ctx->store, st);
 	/* The keys the address left, each in its own transaction. */
 	for (i = 0; st == STORE_OK && i < moved.n; i++)
 		st = owner_verified_refresh_key(ctx, moved.v[i].fpr, moved.v[i].len,

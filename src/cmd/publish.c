@@ -238,10 +238,7 @@ owner_absorb(struct cmd_ctx *ctx, const struct pgp_key *in, bool keyrev_news,
 	if (st == STORE_OK && queue && ctx->sync_enqueue)
 		st = store_sync_enqueue(ctx->store, o.key_id, ctx->sync_trail,
 		    ctx->sync_ntrail);
-	if (st == STORE_OK)
-		st = store_owner_commit(ctx->store);
-	else
-		store_owner_rollback(ctx->store);
+	st = store_owner_end(ctx->store, st);
 	store_owner_free(&o);
 	return st;
 }
@@ -414,10 +411,7 @@ rebuild_one(struct cmd_ctx *ctx, const uint8_t *fpr, size_t fprlen,
 		rb->claimed++;
 	}
 	pgp_key_free(un);
-	if (st == STORE_OK)
-		st = store_owner_commit(ctx->store);
-	else
-		store_owner_rollback(ctx->store);
+	st = store_owner_end(ctx->store, st);
 	store_owner_free(&o);
 	return st;
 }

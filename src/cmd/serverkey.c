@@ -194,10 +194,7 @@ server_key_show(struct cmd_ctx *ctx, const struct recon_server_key *k)
 	if (st == STORE_OK && ctx->sync_enqueue)
 		st = store_sync_enqueue(ctx->store, o.key_id, ctx->sync_trail,
 		    ctx->sync_ntrail);
-	if (st == STORE_OK)
-		st = store_owner_commit(ctx->store);
-	else
-		store_owner_rollback(ctx->store);
+	st = store_owner_end(ctx->store, st);
 	pgp_key_free(unionk);
 	store_owner_free(&o);
 	return st;

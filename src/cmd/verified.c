@@ -179,10 +179,7 @@ verified_update(struct cmd_ctx *ctx, const uint8_t *fpr, size_t fprlen,
 		    ctx->sync_ntrail);
 	if (st == STORE_OK && lines != NULL)
 		st = add_lines(ctx, &o, un, keyrev_news, r, lines);
-	if (st == STORE_OK)
-		st = store_owner_commit(ctx->store);
-	else
-		store_owner_rollback(ctx->store);
+	st = store_owner_end(ctx->store, st);
 	pgp_key_free(un);
 	store_owner_free(&o);
 	return st;
@@ -410,10 +407,7 @@ owner_verify_cmd(struct cmd_ctx *ctx, const struct owner_cmd *oc,
 	if (st == STORE_OK && addrs.n == 0 && oc->nargs == 0)
 		buf_puts(&r->body, "This key has no user ID with an e-mail address "
 		    "to verify.\n");
-	if (st == STORE_OK)
-		st = store_owner_commit(ctx->store);
-	else
-		store_owner_rollback(ctx->store);
+	st = store_owner_end(ctx->store, st);
 	if (st == STORE_OK)
 		log_info("VERIFY %s from %s: %zu verification mail(s)", oc->fpr, to,
 		    mailed);

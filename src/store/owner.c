@@ -211,6 +211,16 @@ store_owner_rollback(struct store *s)
 }
 
 enum store_status
+store_owner_end(struct store *s, enum store_status st)
+{
+	if (st != STORE_OK) {
+		store_owner_rollback(s);
+		return st;
+	}
+	return store_owner_commit(s);
+}
+
+enum store_status
 store_owner_put(struct store *s, const struct store_owner *o)
 {
 	struct params p;

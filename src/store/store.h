@@ -606,6 +606,9 @@ enum store_status store_owner_begin(struct store *s, const uint8_t *fpr,
     size_t fprlen, struct store_owner *o);
 enum store_status store_owner_commit(struct store *s);
 void store_owner_rollback(struct store *s);
+/* Ends it by st: commits when st is STORE_OK (and returns how the commit
+ * went), otherwise rolls back and returns st. */
+enum store_status store_owner_end(struct store *s, enum store_status st);
 
 struct store_fprs {
 	struct store_fpr *v;
